@@ -1,0 +1,50 @@
+/** A DAG as the runtime uses it: validated, defaults applied, edges indexed. */
+import type { OperatorSpec, ParamsSchema, TaskContext, TriggerRule, TryOutcome } from '../../sdk/index.ts';
+
+export interface TaskDefinition {
+  id: string;
+  upstream: string[];
+  triggerRule: TriggerRule;
+  pool: string;
+  retries: number;
+  retryDelayMs: number;
+  retryExponentialBackoff: boolean;
+  maxRetryDelayMs: number;
+  executionTimeoutMs: number | undefined;
+  doc: string | undefined;
+  /** 'function' for TypeScript tasks, else the operator type (e.g. 'livy.statement'). */
+  operatorType: string;
+  operator: OperatorSpec | undefined;
+  run: ((ctx: TaskContext<any>) => unknown) | undefined;
+  resume: ((ctx: TaskContext<any>) => unknown) | undefined;
+  cleanup: ((ctx: TaskContext<any>, outcome: TryOutcome) => unknown) | undefined;
+}
+
+export interface DagDefinition {
+  id: string;
+  file: string;
+  description: string | undefined;
+  schedule: string | null;
+  startDate: Date | null;
+  catchup: boolean;
+  params: ParamsSchema | undefined;
+  maxActiveTasks: number;
+  maxActiveRuns: number;
+  tags: string[];
+  /** Tasks in the order the file defined them. */
+  tasks: Map<string, TaskDefinition>;
+  downstream: Map<string, string[]>;
+}
+
+/** Every task downstream of `taskId`, transitively, in definition order. */
+export function allDownstream(dag: DagDefinition, taskId: string): string[] {
+  const seen = new Set<string>();
+  const stack = [...(dag.downstream.get(taskId) ?? [])];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...(dag.downstream.get(id) ?? []));
+  }
+  return [...dag.tasks.keys()].filter((id) => seen.has(id));
+}

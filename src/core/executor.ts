@@ -1,0 +1,75 @@
+/**
+ * Runs one try of one task: calls the bound function with a context, enforces
+ * executionTimeout through the AbortSignal, always runs cleanup, and reports the outcome.
+ * It writes no task state; the run driver does, in one transaction with the XCom.
+ */
+import { TaskTimeoutError } from '../errors.ts';
+import type { TaskContext, TryOutcome } from '../sdk/index.ts';
+import type { BoundTask } from './operator.ts';
+
+export type TryResult = { state: 'success'; value: unknown } | { state: 'failed'; error: Error; aborted: boolean };
+
+export interface TryOptions {
+  /** 'execute' for a new try, 'resume' to continue one whose process died. */
+  mode: 'execute' | 'resume';
+  timeoutMs: number | undefined;
+  /** After an abort, how long the task gets to stop before it is given up on. */
+  abortGraceMs: number;
+  /** The controller whose signal the context carries; aborting it stops the try. */
+  controller: AbortController;
+}
+
+/** Run a try to its end; never throws. */
+export async function runTry(task: BoundTask, ctx: TaskContext, options: TryOptions): Promise<TryResult> {
+  const { controller } = options;
+  const timer =
+    options.timeoutMs !== undefined
+      ? setTimeout(() => controller.abort(new TaskTimeoutError(ctx.taskId, options.timeoutMs!)), options.timeoutMs)
+      : undefined;
+  let result: TryResult;
+  try {
+    const fn = options.mode === 'resume' ? task.resume! : task.execute;
+    const value = await untilAbortedPlusGrace(Promise.resolve().then(() => fn(ctx)), controller.signal, options.abortGraceMs);
+    // A task that ignored its signal but returned anyway still lost the race.
+    result = controller.signal.aborted ? failed(controller.signal.reason, true) : { state: 'success', value };
+  } catch (err) {
+    result = failed(controller.signal.aborted ? controller.signal.reason : err, controller.signal.aborted);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (task.cleanup) {
+    const outcome: TryOutcome = result.state === 'success' ? { state: 'success' } : { state: 'failed', error: result.error };
+    try {
+      await task.cleanup(ctx, outcome);
+    } catch (err) {
+      ctx.log.error(`cleanup failed: ${errorText(err)}`);
+    }
+  }
+  return result;
+}
+
+/** Settle with `work`, or reject `abortGraceMs` after the signal fires if `work` is still running. */
+function untilAbortedPlusGrace<T>(work: Promise<T>, signal: AbortSignal, abortGraceMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let graceTimer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      graceTimer = setTimeout(() => reject(signal.reason), abortGraceMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => {
+      clearTimeout(graceTimer);
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
+}
+
+function failed(reason: unknown, aborted: boolean): TryResult {
+  return { state: 'failed', error: reason instanceof Error ? reason : new Error(String(reason)), aborted };
+}
+
+/** One-line text of an error for logs and the task row. */
+export function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}

@@ -1,0 +1,46 @@
+/**
+ * The contract between the scheduler and task implementations. Operators (src/operators)
+ * implement it; the CLI hands the scheduler a registry of them. Function tasks are
+ * adapted to it here, so the executor sees one shape.
+ */
+import { UnknownOperatorError } from '../errors.ts';
+import type { TaskContext, TryOutcome } from '../sdk/index.ts';
+import type { TaskDefinition } from './dags/definition.ts';
+
+export interface OperatorImpl<O = Record<string, unknown>> {
+  /** Do the work; the result becomes XCom `return_value`. Must honour `ctx.signal`. */
+  execute(ctx: TaskContext, options: O): Promise<unknown>;
+  /** Continue a try whose owning process died, using `ctx.handles`. Absent: the try is retried. */
+  resume?(ctx: TaskContext, options: O): Promise<unknown>;
+  /** Release what the try opened, whatever the outcome. */
+  cleanup?(ctx: TaskContext, options: O, outcome: TryOutcome): Promise<void>;
+}
+
+export type OperatorRegistry = ReadonlyMap<string, OperatorImpl<any>>;
+
+/** The execute/resume/cleanup functions for one task, bound to its options. */
+export interface BoundTask {
+  execute: (ctx: TaskContext) => Promise<unknown>;
+  resume: ((ctx: TaskContext) => Promise<unknown>) | undefined;
+  cleanup: ((ctx: TaskContext, outcome: TryOutcome) => Promise<void>) | undefined;
+}
+
+/** Bind a task definition to its implementation; throws UnknownOperatorError for an unknown type. */
+export function bindTask(task: TaskDefinition, registry: OperatorRegistry): BoundTask {
+  if (task.run) {
+    const { run, resume, cleanup } = task;
+    return {
+      execute: async (ctx) => run(ctx),
+      resume: resume && (async (ctx) => resume(ctx)),
+      cleanup: cleanup && (async (ctx, outcome) => void (await cleanup(ctx, outcome))),
+    };
+  }
+  const spec = task.operator!;
+  const impl = registry.get(spec.type);
+  if (!impl) throw new UnknownOperatorError(spec.type, task.id);
+  return {
+    execute: (ctx) => impl.execute(ctx, spec.options),
+    resume: impl.resume && ((ctx) => impl.resume!(ctx, spec.options)),
+    cleanup: impl.cleanup && ((ctx, outcome) => impl.cleanup!(ctx, spec.options, outcome)),
+  };
+}

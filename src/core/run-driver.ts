@@ -1,0 +1,360 @@
+/**
+ * Drives one DagRun this process owns: decides which tasks may run (trigger rules, caps),
+ * starts their tries, records outcomes, and finishes the run. Event-driven: a try that
+ * ends re-evaluates at once; timers are only for retry delays.
+ */
+import { PoolNotFoundError, TaskCancelledError } from '../errors.ts';
+import type { TaskContext } from '../sdk/index.ts';
+import {
+  FINISHED_TASK_STATES,
+  RETURN_VALUE,
+  type DagRunRow,
+  type Owner,
+  type RunState,
+  type Store,
+  type TaskInstanceRow,
+  type TaskState,
+  type TiKey,
+} from '../store/index.ts';
+import { isoAfter, type Clock } from './clock.ts';
+import type { DagDefinition, TaskDefinition } from './dags/definition.ts';
+import type { OrchEvents } from './events.ts';
+import { errorText, runTry, type TryResult } from './executor.ts';
+import type { Logger } from './logging.ts';
+import { bindTask, type BoundTask, type OperatorRegistry } from './operator.ts';
+import { retryDelayMs } from './retry.ts';
+import { runStateFromLeaves } from './run-state.ts';
+import { buildTaskContext } from './task-context.ts';
+import { decide } from './trigger-rules.ts';
+
+/** The process-wide parallelism cap, shared by all drivers. */
+export interface SlotPool {
+  tryTake(): boolean;
+  take(): void;
+  give(): void;
+}
+
+export interface DriverDeps {
+  store: Store;
+  owner: Owner;
+  clock: Clock;
+  logger: Logger;
+  events: OrchEvents;
+  registry: OperatorRegistry;
+  slots: SlotPool;
+  leaseMs: number;
+  abortGraceMs: number;
+  /** Ask the scheduler to re-evaluate every run (a slot was freed). */
+  kick: () => void;
+}
+
+/** Why a try was stopped from outside; decides what its end is recorded as. */
+type StopKind = 'cancel' | 'shutdown' | 'marked';
+
+interface RunningTry {
+  tryNumber: number;
+  controller: AbortController;
+  settled: Promise<void>;
+  stop?: StopKind;
+}
+
+const NOT_STARTED: readonly TaskState[] = ['none', 'scheduled', 'queued', 'up_for_retry'];
+const TEARDOWN_RULES = new Set(['all_done', 'always']);
+
+export class RunDriver {
+  readonly dagId: string;
+  readonly runId: string;
+  readonly done: Promise<RunState>;
+  private resolveDone!: (s: RunState) => void;
+  private readonly running = new Map<string, RunningTry>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private draining = false;
+  private cancelled = false;
+  private finished = false;
+
+  constructor(
+    private readonly deps: DriverDeps,
+    private readonly dag: DagDefinition,
+    private run: DagRunRow,
+  ) {
+    this.dagId = run.dagId;
+    this.runId = run.runId;
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  /** After adopting a run from a dead owner: resume or retry the tries it left running. */
+  recover(): void {
+    const { store, clock, owner } = this.deps;
+    for (const ti of store.tis.listForRun(this.dagId, this.runId)) {
+      const key = this.key(ti.taskId);
+      if (ti.state === 'queued') store.tis.setState(key, 'scheduled', clock.now().toISOString(), ['queued']);
+      if (ti.state !== 'running') continue;
+      const task = this.dag.tasks.get(ti.taskId);
+      const who = `pid ${ti.pid ?? '?'} on ${ti.hostname ?? '?'}`;
+      let bound: BoundTask | undefined;
+      try {
+        bound = task && bindTask(task, this.deps.registry);
+      } catch {
+        bound = undefined;
+      }
+      if (task && bound?.resume && store.tis.adoptTry(key, ti.tryNumber, owner, isoAfter(clock, this.deps.leaseMs))) {
+        store.logs.append(key, ti.tryNumber, 'warn', 'orch', `the process running this try (${who}) died; resuming it in pid ${owner.pid}`, clock.now().toISOString());
+        this.deps.slots.take();
+        this.launch(task, bound, ti.tryNumber, ti.maxTries, 'resume');
+      } else {
+        const error = `the process running this try (${who}) died and the task cannot be resumed`;
+        store.logs.append(key, ti.tryNumber, 'error', 'orch', error, clock.now().toISOString());
+        this.recordFailure(task, ti, ti.tryNumber, error, false);
+      }
+    }
+  }
+
+  /** Decide and start what can run now; finish the run when nothing is left. */
+  evaluate(): void {
+    if (this.finished) return;
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    let candidates: { task: TaskDefinition; ti: TaskInstanceRow }[] = [];
+    for (let changed = true; changed; ) {
+      changed = false;
+      candidates = [];
+      const tis = new Map(store.tis.listForRun(this.dagId, this.runId).map((ti) => [ti.taskId, ti]));
+      for (const ti of tis.values()) {
+        const task = this.dag.tasks.get(ti.taskId);
+        if (!task) {
+          // The task was removed from the DAG file after this run was created.
+          if (NOT_STARTED.includes(ti.state)) changed ||= store.tis.setState(this.key(ti.taskId), 'skipped', now.toISOString(), NOT_STARTED, 'task no longer in the DAG');
+          continue;
+        }
+        if (ti.state === 'none') {
+          const upstream = task.upstream.map((u) => tis.get(u)?.state ?? 'success');
+          const decision = decide(task.triggerRule, upstream);
+          if (decision === 'wait') continue;
+          if (decision === 'run') {
+            store.tis.setState(this.key(task.id), 'scheduled', now.toISOString(), ['none']);
+            this.emit(task.id, 'scheduled', ti.tryNumber);
+            candidates.push({ task, ti: { ...ti, state: 'scheduled' } });
+          } else if (store.tis.setState(this.key(task.id), decision, now.toISOString(), ['none'])) {
+            this.emit(task.id, decision, ti.tryNumber);
+            changed = true;
+          }
+        } else if (ti.state === 'scheduled') {
+          candidates.push({ task, ti });
+        } else if (ti.state === 'up_for_retry') {
+          const due = ti.nextRetryAt ? new Date(ti.nextRetryAt).getTime() - now.getTime() : 0;
+          if (due <= 0) candidates.push({ task, ti });
+          else this.wakeAt(task.id, due);
+        }
+      }
+    }
+    if (!this.draining) for (const c of candidates) this.tryStart(c.task, c.ti);
+    this.finishIfDone();
+  }
+
+  /** Stop the run: abort running tries; tasks not started are skipped, except teardowns. */
+  cancel(reason = 'the run was cancelled'): void {
+    if (this.finished || this.cancelled) return;
+    this.cancelled = true;
+    const { store, clock } = this.deps;
+    store.runs.requestCancel(this.dagId, this.runId);
+    this.deps.logger.warn({ dag: this.dagId, run: this.runId }, `cancelling run: ${reason}`);
+    for (const [taskId, r] of this.running) this.stopTry(taskId, r, 'cancel', reason);
+    store.immediate(() => {
+      for (const ti of store.tis.listForRun(this.dagId, this.runId)) {
+        const task = this.dag.tasks.get(ti.taskId);
+        if (task && TEARDOWN_RULES.has(task.triggerRule)) continue;
+        if (store.tis.setState(this.key(ti.taskId), 'skipped', clock.now().toISOString(), NOT_STARTED, reason)) this.emit(ti.taskId, 'skipped', ti.tryNumber);
+      }
+    });
+    this.evaluate();
+  }
+
+  /**
+   * Stop starting tries, give running ones `graceMs` to end, then abort them so they are
+   * tried again by whoever adopts the run; release the lease.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    for (const t of this.retryTimers.values()) clearTimeout(t);
+    this.retryTimers.clear();
+    const settled = () => Promise.all([...this.running.values()].map((r) => r.settled));
+    await Promise.race([settled(), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    for (const [taskId, r] of this.running) this.stopTry(taskId, r, 'shutdown', 'orch is shutting down; the try will run again');
+    await settled();
+    if (!this.finished) this.deps.store.runs.release(this.dagId, this.runId, this.deps.owner.id);
+    this.finished = true;
+    this.resolveDone('running');
+  }
+
+  /** Notice changes other processes made (cancel, mark, clear) and act on them. */
+  sync(): void {
+    if (this.finished) return;
+    const { store } = this.deps;
+    const run = store.runs.get(this.dagId, this.runId);
+    if (!run) return;
+    this.run = run;
+    if (run.cancelRequested && !this.cancelled) return this.cancel();
+    for (const [taskId, r] of this.running) {
+      const ti = store.tis.get(this.key(taskId));
+      if (ti && (ti.state !== 'running' || ti.tryNumber !== r.tryNumber)) this.stopTry(taskId, r, 'marked', `set to '${ti.state}' from outside`);
+    }
+    this.evaluate();
+  }
+
+  private tryStart(task: TaskDefinition, ti: TaskInstanceRow): void {
+    if (this.running.has(task.id)) return;
+    const { store, clock, owner, slots } = this.deps;
+    let bound: BoundTask;
+    try {
+      bound = bindTask(task, this.deps.registry);
+    } catch (err) {
+      return this.failBeforeStart(task, errorText(err));
+    }
+    if (!slots.tryTake()) return;
+    let outcome: number | 'full' | 'no_pool' | 'moved';
+    outcome = store.immediate(() => {
+      if (store.tis.countActiveForDag(this.dagId) >= this.dag.maxActiveTasks) return 'full';
+      const poolSlots = store.dags.poolSlots(task.pool);
+      if (poolSlots === undefined) return 'no_pool';
+      if (store.tis.countActiveInPool(task.pool) >= poolSlots) return 'full';
+      return store.tis.startTry(this.key(task.id), ['scheduled', 'up_for_retry'], owner, clock.now().toISOString(), isoAfter(clock, this.deps.leaseMs)) ?? 'moved';
+    });
+    if (typeof outcome !== 'number') {
+      slots.give();
+      if (outcome === 'no_pool') this.failBeforeStart(task, new PoolNotFoundError(task.pool, task.id).message);
+      return;
+    }
+    this.launch(task, bound, outcome, ti.maxTries, 'execute');
+  }
+
+  private launch(task: TaskDefinition, bound: BoundTask, tryNumber: number, maxTries: number, mode: 'execute' | 'resume'): void {
+    const { store, clock, logger, events } = this.deps;
+    this.clearTimer(task.id);
+    const controller = new AbortController();
+    const ctx: TaskContext = buildTaskContext({
+      store,
+      run: this.run,
+      taskId: task.id,
+      tryNumber,
+      maxTries,
+      signal: controller.signal,
+      clock,
+      logger,
+      onLine: (line) => events.emit('log', { dagId: this.dagId, runId: this.runId, ...line }),
+    });
+    this.emit(task.id, 'running', tryNumber);
+    ctx.log.info(`${mode === 'resume' ? 'resuming' : 'starting'} try ${tryNumber} of ${maxTries} (pid ${process.pid})`);
+    const entry: RunningTry = { tryNumber, controller, settled: Promise.resolve() };
+    entry.settled = runTry(bound, ctx, { mode, timeoutMs: task.executionTimeoutMs, abortGraceMs: this.deps.abortGraceMs, controller })
+      .then((result) => this.onTryEnd(task, ctx, entry, result))
+      .catch((err) => logger.error({ err, dag: this.dagId, task: task.id }, 'recording the end of a try failed'));
+    this.running.set(task.id, entry);
+  }
+
+  private onTryEnd(task: TaskDefinition, ctx: TaskContext, entry: RunningTry, result: TryResult): void {
+    const { store, clock, slots } = this.deps;
+    this.running.delete(task.id);
+    slots.give();
+    const key = this.key(task.id);
+    const now = clock.now().toISOString();
+    if (entry.stop === 'shutdown') {
+      ctx.log.warn('try interrupted by shutdown; it will run again');
+      store.immediate(() => {
+        if (store.tis.finishTry(key, entry.tryNumber, 'scheduled', now, null)) store.tis.giveBackTry(key, entry.tryNumber);
+      });
+    } else if (result.state === 'success') {
+      const recorded = store.immediate(() => {
+        const ok = store.tis.finishTry(key, entry.tryNumber, 'success', now, null);
+        if (ok && result.value !== undefined) store.xcom.set(key, RETURN_VALUE, result.value, now);
+        return ok;
+      });
+      if (recorded) {
+        ctx.log.info(`try ${entry.tryNumber} succeeded`);
+        this.emit(task.id, 'success', entry.tryNumber);
+      }
+    } else {
+      const message = errorText(result.error);
+      ctx.log.error(`try ${entry.tryNumber} failed: ${message}`);
+      if (result.error.stack && !(result.error instanceof TaskCancelledError)) ctx.log.debug(result.error.stack);
+      const ti = store.tis.get(key);
+      if (ti) this.recordFailure(task, ti, entry.tryNumber, message, entry.stop === 'cancel' || entry.stop === 'marked');
+    }
+    this.deps.kick();
+  }
+
+  /** A try failed: up_for_retry while tries remain (and it was not stopped on purpose), else failed. */
+  private recordFailure(task: TaskDefinition | undefined, ti: TaskInstanceRow, tryNumber: number, error: string, final: boolean): void {
+    const { store, clock } = this.deps;
+    const key = this.key(ti.taskId);
+    const now = clock.now();
+    if (!final && task && !this.cancelled && tryNumber < ti.maxTries) {
+      const delay = retryDelayMs(task, tryNumber);
+      const at = new Date(now.getTime() + delay).toISOString();
+      if (store.tis.finishTry(key, tryNumber, 'up_for_retry', now.toISOString(), error, at)) {
+        store.logs.append(key, tryNumber, 'info', 'orch', `will retry in ${Math.round(delay / 100) / 10} s (try ${tryNumber + 1} of ${ti.maxTries})`, now.toISOString());
+        this.emit(ti.taskId, 'up_for_retry', tryNumber, error);
+      }
+    } else if (store.tis.finishTry(key, tryNumber, 'failed', now.toISOString(), error)) {
+      this.emit(ti.taskId, 'failed', tryNumber, error);
+    }
+  }
+
+  /** A task that cannot even start (unknown operator or pool) fails without a try. */
+  private failBeforeStart(task: TaskDefinition, error: string): void {
+    const { store, clock } = this.deps;
+    if (store.tis.setState(this.key(task.id), 'failed', clock.now().toISOString(), ['scheduled', 'up_for_retry'], error)) {
+      this.deps.logger.error({ dag: this.dagId, run: this.runId, task: task.id }, error);
+      this.emit(task.id, 'failed', 0, error);
+      queueMicrotask(() => this.evaluate());
+    }
+  }
+
+  private stopTry(taskId: string, r: RunningTry, kind: StopKind, reason: string): void {
+    if (r.stop) return;
+    r.stop = kind;
+    r.controller.abort(new TaskCancelledError(taskId, reason));
+  }
+
+  private finishIfDone(): void {
+    if (this.finished || this.draining || this.running.size > 0) return;
+    const { store, clock } = this.deps;
+    const tis = store.tis.listForRun(this.dagId, this.runId);
+    if (!tis.every((ti) => FINISHED_TASK_STATES.has(ti.state))) return;
+    const state = this.cancelled ? 'failed' : runStateFromLeaves(this.dag, new Map(tis.map((t) => [t.taskId, t.state])));
+    const note = this.cancelled ? 'cancelled' : undefined;
+    store.runs.finish(this.dagId, this.runId, state, clock.now().toISOString(), note);
+    this.finished = true;
+    for (const t of this.retryTimers.values()) clearTimeout(t);
+    this.deps.logger.info({ dag: this.dagId, run: this.runId }, `run ${state}`);
+    this.deps.events.emit('run', { dagId: this.dagId, runId: this.runId, state, note });
+    this.resolveDone(state);
+  }
+
+  private wakeAt(taskId: string, inMs: number): void {
+    if (this.retryTimers.has(taskId)) return;
+    this.retryTimers.set(
+      taskId,
+      setTimeout(() => {
+        this.retryTimers.delete(taskId);
+        this.evaluate();
+      }, inMs),
+    );
+  }
+
+  private clearTimer(taskId: string): void {
+    clearTimeout(this.retryTimers.get(taskId));
+    this.retryTimers.delete(taskId);
+  }
+
+  private key(taskId: string): TiKey {
+    return { dagId: this.dagId, runId: this.runId, taskId };
+  }
+
+  private emit(taskId: string, state: TaskState, tryNumber: number, error?: string): void {
+    this.deps.events.emit('task', { dagId: this.dagId, runId: this.runId, taskId, state, tryNumber, error });
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Every error orch shows a user, in one place. Each class has a stable `code` (listed in
+ * docs/errors.md, checked by a test) and a message that says what to do next.
+ */
+
+export class OrchError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A DAG file could not be imported: it threw, hung, or did not export a DAG. */
+export class DagImportError extends OrchError {
+  constructor(
+    readonly file: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super('ORCH_DAG_IMPORT', `${file}: ${detail}`, options);
+  }
+}
+
+/** A DAG file imported, but what it defines is not a valid DAG. */
+export class DagValidationError extends OrchError {
+  constructor(
+    code: DagValidationCode,
+    readonly file: string,
+    readonly dagId: string | undefined,
+    detail: string,
+  ) {
+    super(code, `${file}${dagId ? ` (DAG '${dagId}')` : ''}: ${detail}`);
+  }
+}
+
+export type DagValidationCode =
+  | 'ORCH_DAG_CYCLE'
+  | 'ORCH_DAG_DUPLICATE_ID'
+  | 'ORCH_TASK_DUPLICATE_ID'
+  | 'ORCH_TASK_UNKNOWN_UPSTREAM'
+  | 'ORCH_DAG_BAD_SCHEDULE'
+  | 'ORCH_TASK_BAD_TRIGGER_RULE'
+  | 'ORCH_DAG_BAD_OPTION';
+
+export class UnknownDagError extends OrchError {
+  constructor(
+    readonly dagId: string,
+    readonly known: string[],
+  ) {
+    super(
+      'ORCH_DAG_NOT_FOUND',
+      `DAG '${dagId}' not found. Known DAGs: ${known.length ? known.join(', ') : '(none — is the DAGs folder right?)'}`,
+    );
+  }
+}
+
+export class UnknownTaskError extends OrchError {
+  constructor(dagId: string, taskId: string, known: string[]) {
+    super('ORCH_TASK_NOT_FOUND', `DAG '${dagId}' has no task '${taskId}'. Its tasks: ${known.join(', ')}`);
+  }
+}
+
+export class UnknownRunError extends OrchError {
+  constructor(dagId: string, runId: string) {
+    super('ORCH_RUN_NOT_FOUND', `DAG '${dagId}' has no run '${runId}'. See: orch runs list --dag ${dagId}`);
+  }
+}
+
+/** `--conf` is not valid JSON or not an object. */
+export class ConfParseError extends OrchError {
+  constructor(detail: string) {
+    super('ORCH_CONF_INVALID_JSON', `--conf is not a JSON object: ${detail}`);
+  }
+}
+
+/** A run's conf does not satisfy the DAG's params schema. */
+export class ParamsValidationError extends OrchError {
+  constructor(
+    readonly dagId: string,
+    readonly issues: { path: string; message: string }[],
+  ) {
+    super(
+      'ORCH_PARAMS_INVALID',
+      `params of DAG '${dagId}' rejected: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
+    );
+  }
+}
+
+export class TaskTimeoutError extends OrchError {
+  constructor(readonly taskId: string, readonly timeoutMs: number) {
+    super('ORCH_TASK_TIMEOUT', `task '${taskId}' exceeded its executionTimeout of ${timeoutMs} ms and was aborted`);
+  }
+}
+
+export class TaskCancelledError extends OrchError {
+  constructor(readonly taskId: string, reason: string) {
+    super('ORCH_TASK_CANCELLED', `task '${taskId}' was stopped: ${reason}`);
+  }
+}
+
+export class PoolNotFoundError extends OrchError {
+  constructor(readonly pool: string, readonly taskId: string) {
+    super(
+      'ORCH_POOL_NOT_FOUND',
+      `task '${taskId}' uses pool '${pool}', which is not defined. Add it under "pools" in orch.config.json.`,
+    );
+  }
+}
+
+export class ConfigError extends OrchError {
+  constructor(readonly file: string, detail: string) {
+    super('ORCH_CONFIG_INVALID', `${file}: ${detail}`);
+  }
+}
+
+/** A task's operator type has no implementation in this orch. */
+export class UnknownOperatorError extends OrchError {
+  constructor(readonly operator: string, readonly taskId: string) {
+    super('ORCH_OPERATOR_UNKNOWN', `task '${taskId}' uses operator '${operator}', which this orch does not provide`);
+  }
+}
+
+/** The XCom a task asked for does not exist. */
+export class XComNotFoundError extends OrchError {
+  constructor(readonly taskId: string, readonly key: string) {
+    super('ORCH_XCOM_NOT_FOUND', `no XCom '${key}' from task '${taskId}' in this run (did it run and return a value?)`);
+  }
+}

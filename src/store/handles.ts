@@ -1,0 +1,61 @@
+/** The `external_handle` table: what tasks opened outside orch, stored the moment it is known. */
+import type { Db } from './db.ts';
+import type { ExternalHandleRow, TiKey } from './types.ts';
+
+const SELECT = `SELECT id, dag_id AS dagId, run_id AS runId, task_id AS taskId, try_number AS tryNumber, kind,
+  external_id AS externalId, url, data, created_at AS createdAt, released_at AS releasedAt FROM external_handle`;
+
+export interface NewHandle {
+  kind: string;
+  externalId: string;
+  url?: string;
+  data?: Record<string, unknown>;
+}
+
+export class HandleStore {
+  constructor(private readonly db: Db) {}
+
+  record(k: TiKey, tryNumber: number, h: NewHandle, now: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO external_handle (dag_id, run_id, task_id, try_number, kind, external_id, url, data, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (dag_id, run_id, task_id, kind, external_id) DO UPDATE SET try_number = excluded.try_number,
+           url = excluded.url, data = excluded.data, released_at = NULL`,
+      )
+      .run(k.dagId, k.runId, k.taskId, tryNumber, h.kind, h.externalId, h.url ?? null, h.data ? JSON.stringify(h.data) : null, now);
+  }
+
+  release(k: TiKey, kind: string, externalId: string, now: string): void {
+    this.db
+      .prepare(
+        `UPDATE external_handle SET released_at = ? WHERE dag_id = ? AND run_id = ? AND task_id = ? AND kind = ?
+           AND external_id = ? AND released_at IS NULL`,
+      )
+      .run(now, k.dagId, k.runId, k.taskId, kind, externalId);
+  }
+
+  /** A task's handles, newest first. */
+  listForTask(k: TiKey, opts: { kind?: string; includeReleased?: boolean } = {}): ExternalHandleRow[] {
+    const rows = this.db
+      .prepare(
+        `${SELECT} WHERE dag_id = ? AND run_id = ? AND task_id = ? AND (? IS NULL OR kind = ?)
+           AND (? = 1 OR released_at IS NULL) ORDER BY id DESC`,
+      )
+      .all(k.dagId, k.runId, k.taskId, opts.kind ?? null, opts.kind ?? null, opts.includeReleased ? 1 : 0) as RawHandle[];
+    return rows.map(toHandle);
+  }
+
+  /** Handles of a run (any task), e.g. the cluster a run created. */
+  listForRun(dagId: string, runId: string, opts: { kind?: string; includeReleased?: boolean } = {}): ExternalHandleRow[] {
+    const rows = this.db
+      .prepare(
+        `${SELECT} WHERE dag_id = ? AND run_id = ? AND (? IS NULL OR kind = ?) AND (? = 1 OR released_at IS NULL) ORDER BY id`,
+      )
+      .all(dagId, runId, opts.kind ?? null, opts.kind ?? null, opts.includeReleased ? 1 : 0) as RawHandle[];
+    return rows.map(toHandle);
+  }
+}
+
+type RawHandle = Omit<ExternalHandleRow, 'data'> & { data: string | null };
+const toHandle = (r: RawHandle): ExternalHandleRow => ({ ...r, data: r.data ? (JSON.parse(r.data) as Record<string, unknown>) : null });

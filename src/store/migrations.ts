@@ -1,0 +1,129 @@
+/**
+ * The schema, as an append-only list: migration N brings a database from
+ * `user_version` N-1 to N. Never edit a migration that has shipped; add one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  /* 1: the first schema */ `
+  CREATE TABLE dag (
+    dag_id        TEXT PRIMARY KEY,
+    is_paused     INTEGER NOT NULL DEFAULT 0,
+    fileloc       TEXT,
+    schedule      TEXT,
+    last_seen_at  TEXT
+  );
+
+  CREATE TABLE pool (
+    name        TEXT PRIMARY KEY,
+    slots       INTEGER NOT NULL,
+    description TEXT
+  );
+  INSERT INTO pool (name, slots, description) VALUES ('default_pool', 128, 'tasks that name no pool');
+
+  CREATE TABLE dag_run (
+    dag_id               TEXT NOT NULL,
+    run_id               TEXT NOT NULL,
+    run_type             TEXT NOT NULL,            -- manual | scheduled
+    triggered_by         TEXT NOT NULL,            -- cli | scheduler | ui | api
+    logical_date         TEXT NOT NULL,
+    data_interval_start  TEXT NOT NULL,
+    data_interval_end    TEXT NOT NULL,
+    conf                 TEXT NOT NULL DEFAULT '{}',
+    params               TEXT NOT NULL DEFAULT '{}',
+    state                TEXT NOT NULL,            -- queued | running | success | failed
+    queued_at            TEXT NOT NULL,
+    start_date           TEXT,
+    end_date             TEXT,
+    owner_id             TEXT,
+    owner_host           TEXT,
+    owner_pid            INTEGER,
+    lease_expires_at     TEXT,
+    cancel_requested     INTEGER NOT NULL DEFAULT 0,
+    note                 TEXT,
+    PRIMARY KEY (dag_id, run_id)
+  );
+  CREATE INDEX dag_run_by_state ON dag_run (state, dag_id);
+  CREATE UNIQUE INDEX dag_run_one_per_interval ON dag_run (dag_id, data_interval_start, data_interval_end)
+    WHERE run_type = 'scheduled';
+
+  CREATE TABLE task_instance (
+    dag_id          TEXT NOT NULL,
+    run_id          TEXT NOT NULL,
+    task_id         TEXT NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'none',
+    try_number      INTEGER NOT NULL DEFAULT 0,
+    max_tries       INTEGER NOT NULL DEFAULT 1,
+    pool            TEXT NOT NULL DEFAULT 'default_pool',
+    operator        TEXT NOT NULL,
+    queued_at       TEXT,
+    start_date      TEXT,
+    end_date        TEXT,
+    next_retry_at   TEXT,
+    hostname        TEXT,
+    pid             INTEGER,
+    owner_id        TEXT,
+    lease_expires_at TEXT,
+    error           TEXT,
+    PRIMARY KEY (dag_id, run_id, task_id),
+    FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
+  );
+  CREATE INDEX task_instance_by_state ON task_instance (state, dag_id);
+  CREATE INDEX task_instance_by_pool ON task_instance (pool, state);
+
+  CREATE TABLE task_try (
+    dag_id      TEXT NOT NULL,
+    run_id      TEXT NOT NULL,
+    task_id     TEXT NOT NULL,
+    try_number  INTEGER NOT NULL,
+    state       TEXT NOT NULL,
+    start_date  TEXT NOT NULL,
+    end_date    TEXT,
+    hostname    TEXT,
+    pid         INTEGER,
+    error       TEXT,
+    PRIMARY KEY (dag_id, run_id, task_id, try_number),
+    FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
+  );
+
+  CREATE TABLE xcom (
+    dag_id      TEXT NOT NULL,
+    run_id      TEXT NOT NULL,
+    task_id     TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (dag_id, run_id, task_id, key),
+    FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
+  );
+
+  CREATE TABLE task_log (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    dag_id      TEXT NOT NULL,
+    run_id      TEXT NOT NULL,
+    task_id     TEXT NOT NULL,
+    try_number  INTEGER NOT NULL,
+    ts          TEXT NOT NULL,
+    level       TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    message     TEXT NOT NULL,
+    FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
+  );
+  CREATE INDEX task_log_by_try ON task_log (dag_id, run_id, task_id, try_number, id);
+
+  CREATE TABLE external_handle (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    dag_id       TEXT NOT NULL,
+    run_id       TEXT NOT NULL,
+    task_id      TEXT NOT NULL,
+    try_number   INTEGER NOT NULL,
+    kind         TEXT NOT NULL,
+    external_id  TEXT NOT NULL,
+    url          TEXT,
+    data         TEXT,
+    created_at   TEXT NOT NULL,
+    released_at  TEXT,
+    UNIQUE (dag_id, run_id, task_id, kind, external_id),
+    FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
+  );
+  CREATE INDEX external_handle_open ON external_handle (kind, released_at);
+  `,
+];
