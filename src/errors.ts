@@ -48,10 +48,14 @@ export class UnknownDagError extends OrchError {
   constructor(
     readonly dagId: string,
     readonly known: string[],
+    /** Load errors of a file that defines this id, when that is why it is missing. */
+    readonly loadErrors: string[] = [],
   ) {
     super(
       'ORCH_DAG_NOT_FOUND',
-      `DAG '${dagId}' not found. Known DAGs: ${known.length ? known.join(', ') : '(none — is the DAGs folder right?)'}`,
+      loadErrors.length
+        ? `DAG '${dagId}' failed to load:\n  ${loadErrors.join('\n  ')}`
+        : `DAG '${dagId}' not found. Known DAGs: ${known.length ? known.join(', ') : '(none — is the DAGs folder right?)'}`,
     );
   }
 }

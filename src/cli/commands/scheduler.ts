@@ -1,0 +1,41 @@
+/** `orch scheduler`: cron runs, triggered runs and adoption of orphaned runs, until SIGTERM. */
+import type { Command } from 'commander';
+import { createLogger } from '../../core/logging.ts';
+import { Scheduler } from '../../core/scheduler.ts';
+import { builtinOperators } from '../../operators/index.ts';
+import { openContext } from '../context.ts';
+import type { GlobalOptions } from '../main.ts';
+
+export function registerSchedulerCommand(program: Command, global: () => GlobalOptions): void {
+  program
+    .command('scheduler')
+    .description('run the scheduler: create runs from cron schedules, start triggered runs, finish orphaned ones')
+    .action(async () => {
+      const ctx = await openContext(global());
+      const logger = createLogger();
+      for (const e of ctx.dagBag.errors()) logger.error({ file: e.file, code: e.code }, e.message);
+      const scheduler = new Scheduler({
+        store: ctx.store,
+        dagBag: ctx.dagBag,
+        registry: builtinOperators(),
+        logger,
+        parallelism: ctx.config.parallelism,
+        heartbeatMs: ctx.config.heartbeatMs,
+        leaseMs: ctx.config.leaseMs,
+      });
+      const stop = new AbortController();
+      const onSignal = (sig: string) => {
+        logger.info(`${sig}: draining — no new tasks start; running ones get a grace period, then leases are released`);
+        stop.abort();
+      };
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
+      process.once('SIGINT', () => onSignal('SIGINT'));
+      logger.info({ dags: ctx.dagBag.ids(), folder: ctx.config.dagsFolder, db: ctx.config.dbFile }, `scheduler started (pid ${process.pid})`);
+      try {
+        await scheduler.serve(stop.signal);
+        logger.info('scheduler stopped');
+      } finally {
+        ctx.close();
+      }
+    });
+}

@@ -1,0 +1,86 @@
+/** `orch tasks test <dag> <task>`: run one task alone, printing its log; nothing is recorded. */
+import type { Command } from 'commander';
+import { errorText, runTry } from '../../core/executor.ts';
+import { createLogger } from '../../core/logging.ts';
+import { bindTask } from '../../core/operator.ts';
+import { parseConf, resolveParams } from '../../core/runs/params.ts';
+import { buildTaskContext } from '../../core/task-context.ts';
+import { UnknownTaskError } from '../../errors.ts';
+import { builtinOperators } from '../../operators/index.ts';
+import { openStore, type DagRunRow } from '../../store/index.ts';
+import { action } from '../action.ts';
+import { openContext } from '../context.ts';
+import type { GlobalOptions } from '../main.ts';
+
+export function registerTasksCommands(program: Command, global: () => GlobalOptions): void {
+  program
+    .command('tasks')
+    .description('work with single tasks')
+    .command('test <dag> <task>')
+    .description('run one task alone, ignoring dependencies; no state is recorded')
+    .option('--conf <json>', 'run conf as a JSON object, checked against the DAG params')
+    .action(
+      action(async (dagId: string, taskId: string, opts: { conf?: string }) => {
+        const conf = parseConf(opts.conf);
+        const ctx = await openContext(global());
+        ctx.close(); // Nothing is written: the real store is not needed past loading the DAG.
+        const dag = ctx.requireDag(dagId);
+        const task = dag.tasks.get(taskId);
+        if (!task) throw new UnknownTaskError(dag.id, taskId, [...dag.tasks.keys()]);
+        const params = resolveParams(dag, conf);
+        const now = new Date().toISOString();
+        const run: DagRunRow = {
+          dagId: dag.id,
+          runId: `test__${now}`,
+          runType: 'manual',
+          triggeredBy: 'cli',
+          logicalDate: now,
+          dataIntervalStart: now,
+          dataIntervalEnd: now,
+          conf,
+          params,
+          state: 'running',
+          queuedAt: now,
+          startDate: now,
+          endDate: null,
+          ownerId: null,
+          ownerHost: null,
+          ownerPid: null,
+          leaseExpiresAt: null,
+          cancelRequested: false,
+          note: null,
+        };
+        const memory = openStore(':memory:');
+        const controller = new AbortController();
+        process.once('SIGINT', () => controller.abort(new Error('interrupted (Ctrl-C)')));
+        const taskCtx = buildTaskContext({
+          store: memory,
+          run,
+          taskId,
+          tryNumber: 1,
+          maxTries: 1,
+          signal: controller.signal,
+          clock: { now: () => new Date() },
+          logger: createLogger({ level: 'warn' }),
+          dryRun: true,
+          onLine: (l) => process.stdout.write(`${new Date().toISOString()} ${l.level.toUpperCase().padEnd(5)} [${l.source}] ${l.message}\n`),
+        });
+        try {
+          const result = await runTry(bindTask(task, builtinOperators()), taskCtx, {
+            mode: 'execute',
+            timeoutMs: task.executionTimeoutMs,
+            abortGraceMs: 10_000,
+            controller,
+          });
+          if (result.state === 'success') {
+            process.stdout.write(`\n${taskId}: success${result.value !== undefined ? `\nreturn value: ${JSON.stringify(result.value)}` : ''}\n`);
+            return 0;
+          }
+          process.stdout.write(`\n${taskId}: failed: ${errorText(result.error)}\n`);
+          return 1;
+        } finally {
+          memory.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,41 @@
+/** What most commands need: the config, the store, and the DAGs loaded from the folder. */
+import { loadConfig, type ConfigOverrides, type OrchConfig } from '../core/config.ts';
+import type { DagDefinition } from '../core/dags/definition.ts';
+import { DagBag } from '../core/dags/loader.ts';
+import { UnknownDagError } from '../errors.ts';
+import { openStore, type Store } from '../store/index.ts';
+
+export interface CliContext {
+  config: OrchConfig;
+  store: Store;
+  dagBag: DagBag;
+  requireDag(dagId: string): DagDefinition;
+  close(): void;
+}
+
+/** Open config, store and (when `loadDags`) the DAG bag. */
+export async function openContext(overrides: ConfigOverrides = {}, loadDags = true): Promise<CliContext> {
+  const config = loadConfig(overrides);
+  const store = openStore(config.dbFile);
+  for (const [name, slots] of Object.entries(config.pools)) store.dags.setPool(name, slots);
+  const dagBag = new DagBag(config.dagsFolder);
+  if (loadDags) {
+    await dagBag.refresh();
+    const now = new Date().toISOString();
+    for (const d of dagBag.list()) store.dags.upsert(d.id, d.file, d.schedule, now);
+  }
+  return {
+    config,
+    store,
+    dagBag,
+    requireDag(dagId) {
+      const dag = dagBag.get(dagId);
+      if (!dag) {
+        const broken = dagBag.errors().filter((e) => e.message.includes(`(DAG '${dagId}')`));
+        throw new UnknownDagError(dagId, dagBag.ids(), broken.map((e) => e.message));
+      }
+      return dag;
+    },
+    close: () => store.close(),
+  };
+}

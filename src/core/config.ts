@@ -1,0 +1,80 @@
+/**
+ * Where orch keeps things and how big it runs: from flags, the environment
+ * (ORCH_HOME, ORCH_DAGS_FOLDER, ORCH_CONFIG, ORCH_BACKEND) and `orch.config.json`, in that order.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../errors.ts';
+
+const FileSchema = z
+  .object({
+    home: z.string().optional(),
+    dagsFolder: z.string().optional(),
+    parallelism: z.number().int().min(1).optional(),
+    pools: z.record(z.string(), z.number().int().min(0)).optional(),
+    heartbeatSeconds: z.number().positive().optional(),
+    leaseSeconds: z.number().positive().optional(),
+    backend: z.string().optional(),
+    /** Backend settings, read by the cluster operators. */
+    backends: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  })
+  .strict();
+
+export interface OrchConfig {
+  home: string;
+  dbFile: string;
+  dagsFolder: string;
+  parallelism: number;
+  pools: Record<string, number>;
+  heartbeatMs: number;
+  leaseMs: number;
+  backend: string | undefined;
+  backends: Record<string, Record<string, unknown>>;
+  configFile: string | undefined;
+}
+
+export interface ConfigOverrides {
+  dagsFolder?: string;
+  backend?: string;
+}
+
+/** Resolve the configuration for a command run in `cwd`. */
+export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): OrchConfig {
+  const explicit = env.ORCH_CONFIG;
+  const file = explicit ? resolve(cwd, explicit) : join(cwd, 'orch.config.json');
+  let fromFile: z.infer<typeof FileSchema> = {};
+  if (existsSync(file)) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(file, `not valid JSON: ${(err as Error).message}`);
+    }
+    const parsed = FileSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new ConfigError(
+        file,
+        parsed.error.issues
+          .map((i) => (i.code === 'unrecognized_keys' ? `unknown setting ${i.keys.map((k) => `'${k}'`).join(', ')}` : `${i.path.join('.')}: ${i.message}`))
+          .join('; '),
+      );
+    }
+    fromFile = parsed.data;
+  } else if (explicit) {
+    throw new ConfigError(file, 'ORCH_CONFIG names a file that does not exist');
+  }
+  const home = resolve(cwd, env.ORCH_HOME ?? fromFile.home ?? '.orch');
+  return {
+    home,
+    dbFile: join(home, 'orch.db'),
+    dagsFolder: resolve(cwd, overrides.dagsFolder ?? env.ORCH_DAGS_FOLDER ?? fromFile.dagsFolder ?? 'dags'),
+    parallelism: fromFile.parallelism ?? 32,
+    pools: fromFile.pools ?? {},
+    heartbeatMs: (fromFile.heartbeatSeconds ?? 2) * 1000,
+    leaseMs: (fromFile.leaseSeconds ?? 30) * 1000,
+    backend: overrides.backend ?? env.ORCH_BACKEND ?? fromFile.backend,
+    backends: fromFile.backends ?? {},
+    configFile: existsSync(file) ? file : undefined,
+  };
+}
