@@ -40,6 +40,7 @@ export class ProgressDisplay {
   private drawnLines = 0;
   private title = '';
   private readonly live: boolean;
+  private stopped = false;
 
   constructor(
     private readonly out: NodeJS.WriteStream,
@@ -69,7 +70,10 @@ export class ProgressDisplay {
     if (row) Object.assign(row, { state, tryNumber });
   }
 
+  /** Draw the final state once; later calls do nothing (the cursor has moved on). */
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     clearInterval(this.timer);
     if (this.live) this.draw();
   }
@@ -83,6 +87,7 @@ export class ProgressDisplay {
       row.endedAt = undefined;
     } else if (row.startedAt && !row.endedAt && e.state !== 'scheduled') row.endedAt = Date.now();
     this.rows.set(e.taskId, row);
+    if (this.stopped) return;
     if (this.live) return this.draw();
     const took = row.startedAt && row.endedAt ? ` in ${duration(row.endedAt - row.startedAt)}` : '';
     const tries = e.state === 'running' || e.state === 'up_for_retry' ? ` (try ${e.tryNumber})` : '';

@@ -16,6 +16,8 @@ export interface RunEvent {
   runId: string;
   state: RunState;
   note?: string;
+  /** On 'running': this process took the run over from one that died. */
+  adopted?: boolean;
 }
 
 export interface LogLineEvent {

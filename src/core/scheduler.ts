@@ -89,7 +89,10 @@ export class Scheduler {
    */
   async runDag(dagId: string, options: { conf?: Record<string, unknown>; triggeredBy?: TriggerSource } = {}): Promise<RunResult> {
     const dag = this.requireDag(dagId);
-    const orphan = this.store.runs.runningElsewhere(this.owner.id, dagId).find((r) => this.ownerGone(r));
+    // "The same command again" resumes: a different --conf asks for a different run.
+    const orphan = this.store.runs
+      .runningElsewhere(this.owner.id, dagId)
+      .find((r) => this.ownerGone(r) && (options.conf === undefined || sameJson(r.conf, options.conf)));
     let driver = orphan && this.adopt(orphan, dag);
     const adopted = driver !== undefined;
     if (!driver) {
@@ -206,7 +209,7 @@ export class Scheduler {
       this.kick();
     });
     this.logger.info({ dag: run.dagId, run: run.runId }, run.startDate ? 'adopted run' : 'started run');
-    this.events.emit('run', { dagId: run.dagId, runId: run.runId, state: 'running' });
+    this.events.emit('run', { dagId: run.dagId, runId: run.runId, state: 'running', adopted: run.startDate !== null });
     if (run.startDate) driver.recover();
     driver.evaluate();
     return driver;
@@ -252,6 +255,17 @@ export class Scheduler {
       this.logger.error({ err }, 'heartbeat failed');
     }
   }
+}
+
+/** Equal as JSON values, whatever the key order. */
+function sameJson(a: unknown, b: unknown): boolean {
+  const canon = (v: unknown): unknown =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y)).map(([k, x]) => [k, canon(x)]))
+      : Array.isArray(v)
+        ? v.map(canon)
+        : v;
+  return JSON.stringify(canon(a)) === JSON.stringify(canon(b));
 }
 
 const driverKey = (r: { dagId: string; runId: string }) => `${r.dagId}/${r.runId}`;

@@ -17,7 +17,7 @@ export function registerRunCommands(program: Command, global: () => GlobalOption
     .option('--conf <json>', 'run conf as a JSON object, checked against the DAG params')
     .option('--backend <name>', 'cluster backend: embedded, livy or emr')
     .action(action(async (dagId: string, opts: { conf?: string; backend?: string }) => {
-      const conf = parseConf(opts.conf);
+      const conf = opts.conf === undefined ? undefined : parseConf(opts.conf);
       if (opts.backend) process.env.ORCH_BACKEND = opts.backend;
       const ctx = await openContext({ ...global(), backend: opts.backend });
       const dag = ctx.requireDag(dagId);
@@ -38,7 +38,7 @@ export function registerRunCommands(program: Command, global: () => GlobalOption
         runId = e.runId;
         const run = ctx.store.runs.get(dag.id, e.runId)!;
         for (const ti of ctx.store.tis.listForRun(dag.id, e.runId)) display.seed(ti.taskId, ti.state, ti.tryNumber);
-        display.setTitle(`${dag.id} ${run.runId}${run.startDate && run.startDate < run.queuedAt ? '' : ''}`);
+        display.setTitle(`${dag.id} ${run.runId}${e.adopted ? ' (resuming: the process running it stopped)' : ''}`);
       });
       display.attach(scheduler.events, () => runId);
       const stopping = new AbortController();
