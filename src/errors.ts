@@ -3,6 +3,13 @@
  * docs/errors.md, checked by a test) and a message that says what to do next.
  */
 
+import { closest } from './util/suggest.ts';
+
+const didYouMean = (word: string, known: string[]) => {
+  const hint = closest(word, known);
+  return hint ? ` Did you mean '${hint}'?` : '';
+};
+
 export class OrchError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: ErrorOptions) {
@@ -55,14 +62,14 @@ export class UnknownDagError extends OrchError {
       'ORCH_DAG_NOT_FOUND',
       loadErrors.length
         ? `DAG '${dagId}' failed to load:\n  ${loadErrors.join('\n  ')}`
-        : `DAG '${dagId}' not found. Known DAGs: ${known.length ? known.join(', ') : '(none — is the DAGs folder right?)'}`,
+        : `DAG '${dagId}' not found.${didYouMean(dagId, known)} Known DAGs: ${known.length ? known.join(', ') : '(none — is the DAGs folder right?)'}`,
     );
   }
 }
 
 export class UnknownTaskError extends OrchError {
   constructor(dagId: string, taskId: string, known: string[]) {
-    super('ORCH_TASK_NOT_FOUND', `DAG '${dagId}' has no task '${taskId}'. Its tasks: ${known.join(', ')}`);
+    super('ORCH_TASK_NOT_FOUND', `DAG '${dagId}' has no task '${taskId}'.${didYouMean(taskId, known)} Its tasks: ${known.join(', ')}`);
   }
 }
 

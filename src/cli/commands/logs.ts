@@ -1,7 +1,7 @@
 /** `orch logs <dag> <run_id> <task>`: one try's lines, optionally followed live. */
 import type { Command } from 'commander';
 import { UnknownRunError, UnknownTaskError } from '../../errors.ts';
-import type { TaskLogRow } from '../../store/index.ts';
+import { FINISHED_RUN_STATES, FINISHED_TASK_STATES, type TaskLogRow } from '../../store/index.ts';
 import { openContext } from '../context.ts';
 import { action } from '../action.ts';
 import type { GlobalOptions } from '../main.ts';
@@ -35,12 +35,17 @@ export function registerLogsCommand(program: Command, global: () => GlobalOption
           print(ctx.store.logs.read(key, tryNumber));
           while (opts.follow) {
             const cur = ctx.store.tis.get(key)!;
-            const open = cur.tryNumber === tryNumber && ['running', 'queued', 'scheduled', 'none', 'up_for_retry'].includes(cur.state);
+            const run = ctx.store.runs.get(dagId, runId)!;
+            // Follow while the try runs, and while it has yet to start in a run that is not over
+            // (a task still waiting on its upstream, or for its retry).
+            const running = cur.tryNumber === tryNumber && (cur.state === 'running' || cur.state === 'queued');
+            const toCome = cur.tryNumber < tryNumber && !FINISHED_TASK_STATES.has(cur.state) && !FINISHED_RUN_STATES.has(run.state);
             await new Promise((r) => setTimeout(r, 250));
             print(ctx.store.logs.read(key, tryNumber, last));
-            if (!open) break;
+            if (!running && !toCome) break;
           }
-          if (ti.tryNumber === 0) process.stderr.write(`task '${taskId}' has not run yet (state: ${ti.state})\n`);
+          const end = ctx.store.tis.get(key)!;
+          if (end.tryNumber === 0) process.stderr.write(`task '${taskId}' has not run yet (state: ${end.state})\n`);
         } finally {
           ctx.close();
         }

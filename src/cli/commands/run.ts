@@ -48,7 +48,10 @@ export function registerRunCommands(program: Command, global: () => GlobalOption
         process.stderr.write('\ncancelling the run (teardown tasks still run); press Ctrl-C again to leave it for later\n');
         if (runId) scheduler.cancel(dag.id, runId, 'cancelled from the terminal (Ctrl-C)');
       };
-      const onSigterm = () => void scheduler.drain();
+      const onSigterm = () => {
+        process.stderr.write(`\nSIGTERM: running tasks may finish, no new ones start; the run is left for \`orch run ${dag.id}\` or \`orch scheduler\` to finish\n`);
+        void scheduler.drain();
+      };
       process.on('SIGINT', onSigint);
       process.on('SIGTERM', onSigterm);
       try {

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { DagValidationError } from '../../errors.ts';
 import { TRIGGER_RULES, durationMs, type Dag, type Duration, type ParamsSchema, type TaskArgs } from '../../sdk/index.ts';
 import type { DagDefinition, TaskDefinition } from './definition.ts';
-import { closest } from './suggest.ts';
+import { closest } from '../../util/suggest.ts';
 
 const duration = z.union([z.number(), z.string()]);
 const taskArgsShape = {

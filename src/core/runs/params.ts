@@ -1,7 +1,7 @@
 /** A run's conf checked against the DAG's params schema, before anything is created. */
 import { ConfParseError, ParamsValidationError } from '../../errors.ts';
 import type { DagDefinition } from '../dags/definition.ts';
-import { closest } from '../dags/suggest.ts';
+import { closest } from '../../util/suggest.ts';
 
 /** Parse `--conf` text into an object; the error says where the JSON breaks. */
 export function parseConf(text: string | undefined): Record<string, unknown> {

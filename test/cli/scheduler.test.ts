@@ -1,0 +1,204 @@
+/** `orch trigger`, `orch scheduler`, `orch runs list`, `orch pause`/`unpause`, as a user runs them. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { workspace, type Workspace } from '../helpers/dags.ts';
+import { DbView, executionCounter, json, killAll, orch, orchOk, spawnOrch, waitFor, type OrchProcess } from '../helpers/cli.ts';
+
+let ws: Workspace;
+let counter: ReturnType<typeof executionCounter>;
+let db: DbView;
+
+interface RunJson {
+  dagId: string;
+  runId: string;
+  state: string;
+  runType: string;
+  triggeredBy: string;
+  conf: Record<string, unknown>;
+}
+
+beforeEach(() => {
+  ws = workspace();
+  counter = executionCounter(ws);
+  db = new DbView(ws.db);
+  for (const id of ['alpha', 'beta']) {
+    ws.writeDag(
+      id,
+      `${counter.snippet}
+       const d = dag({ id: '${id}', params: z.object({ size: z.number().default(1) }) });
+       const first = d.task({ id: 'first', run: (ctx) => { count('${id}.first'); ctx.log.info('size ' + ctx.params.size); return ctx.params.size; } });
+       d.task({ id: 'second', upstream: [first], run: (ctx) => { count('${id}.second'); return ctx.xcom.pull<number>('first') * 2; } });
+       export default d;`,
+    );
+  }
+});
+
+afterEach(async () => {
+  await killAll();
+  db.close();
+  ws.cleanup();
+});
+
+/** Start `orch scheduler` and wait until it has loaded the DAGs. */
+async function startScheduler(): Promise<OrchProcess> {
+  const s = spawnOrch(ws, ['scheduler']);
+  await s.waitForOutput(/scheduler started/, 'the scheduler to start');
+  return s;
+}
+
+/** SIGTERM the scheduler and expect it to exit 0 by itself. */
+async function stopScheduler(s: OrchProcess): Promise<void> {
+  s.child.kill('SIGTERM');
+  const { code, signal } = await s.waitForExit(30_000);
+  expect({ code, signal }, s.stderr).toEqual({ code: 0, signal: null });
+}
+
+function queuedRunId(stdout: string, dagId: string): string {
+  const m = new RegExp(`^queued run (\\S+) of ${dagId}`, 'm').exec(stdout);
+  if (!m) throw new Error(`no "queued run" line in:\n${stdout}`);
+  return m[1]!;
+}
+
+describe('orch trigger and orch scheduler', () => {
+  it('queues a run that orch scheduler starts and finishes, with the conf it was given', async () => {
+    const trig = await orchOk(ws, ['trigger', 'alpha', '--conf', '{"size": 21}']);
+    const runId = queuedRunId(trig.stdout, 'alpha');
+    expect(db.runs('alpha')).toEqual([expect.objectContaining({ runId, state: 'queued' })]);
+    expect(counter.count('alpha.first')).toBe(0);
+
+    const s = await startScheduler();
+    await waitFor('the triggered run to succeed', () => db.runs('alpha')[0]?.state === 'success', 20_000, () => s.stderr);
+    await stopScheduler(s);
+
+    expect(db.tasks('alpha', runId)).toEqual({ first: { state: 'success', tryNumber: 1 }, second: { state: 'success', tryNumber: 1 } });
+    expect([counter.count('alpha.first'), counter.count('alpha.second')]).toEqual([1, 1]);
+    expect((await orchOk(ws, ['logs', 'alpha', runId, 'first'])).stdout).toMatch(/size 21/);
+  });
+
+  it('shows triggered runs in orch runs list, filtered by --dag, as a table or JSON', async () => {
+    const a = queuedRunId((await orchOk(ws, ['trigger', 'alpha'])).stdout, 'alpha');
+    const b = queuedRunId((await orchOk(ws, ['trigger', 'beta', '--conf', '{"size": 3}'])).stdout, 'beta');
+
+    let all = json<RunJson[]>(await orchOk(ws, ['runs', 'list', '--json']));
+    expect(all.map((r) => [r.dagId, r.runId, r.state]).sort()).toEqual([
+      ['alpha', a, 'queued'],
+      ['beta', b, 'queued'],
+    ]);
+
+    const s = await startScheduler();
+    await waitFor('both runs to succeed', () => db.runs('alpha')[0]?.state === 'success' && db.runs('beta')[0]?.state === 'success', 20_000, () => s.stderr);
+    await stopScheduler(s);
+
+    all = json<RunJson[]>(await orchOk(ws, ['runs', 'list', '--json']));
+    expect(all).toHaveLength(2);
+    const onlyBeta = json<RunJson[]>(await orchOk(ws, ['runs', 'list', '--dag', 'beta', '--json']));
+    expect(onlyBeta).toEqual([expect.objectContaining({ dagId: 'beta', runId: b, state: 'success', runType: 'manual', triggeredBy: 'cli', conf: { size: 3 } })]);
+
+    const table = (await orchOk(ws, ['runs', 'list', '--dag', 'alpha'])).stdout;
+    expect(table).toMatch(/DAG_ID\s+RUN_ID\s+STATE/);
+    expect(table).toContain(a);
+    expect(table).toMatch(new RegExp(`^alpha\\s+\\S+\\s+success\\s+manual`, 'm'));
+    expect(table).not.toContain(b);
+  });
+
+  it('says there are no runs yet for a DAG that has none', async () => {
+    expect((await orchOk(ws, ['runs', 'list', '--dag', 'alpha'])).stdout).toMatch(/No runs of alpha yet/);
+  });
+});
+
+describe('orch pause and orch unpause', () => {
+  it("keeps a paused DAG's triggered run queued under the scheduler until it is unpaused", async () => {
+    await orchOk(ws, ['pause', 'alpha']);
+    const trig = await orchOk(ws, ['trigger', 'alpha']);
+    expect(trig.stdout).toMatch(/the DAG is paused/);
+    const pausedRun = queuedRunId(trig.stdout, 'alpha');
+    // beta, not paused, is queued after it: the scheduler looks at queued runs oldest first, so once
+    // it has started (and finished) beta's run it has seen alpha's and left it.
+    await orchOk(ws, ['trigger', 'beta']);
+
+    const s = await startScheduler();
+    await waitFor('the unpaused DAG to run', () => db.runs('beta')[0]?.state === 'success', 20_000, () => s.stderr);
+    expect(db.runs('alpha')).toEqual([expect.objectContaining({ runId: pausedRun, state: 'queued' })]);
+    expect(counter.count('alpha.first')).toBe(0);
+
+    await orchOk(ws, ['unpause', 'alpha']);
+    await waitFor('the run to start and finish after unpause', () => db.runs('alpha')[0]?.state === 'success', 20_000, () => s.stderr);
+    await stopScheduler(s);
+    expect([counter.count('alpha.first'), counter.count('alpha.second')]).toEqual([1, 1]);
+  });
+});
+
+describe('orch scheduler on SIGTERM', () => {
+  beforeEach(() => {
+    ws.writeDag(
+      'pipeline',
+      `${counter.snippet}
+       const d = dag({ id: 'pipeline' });
+       const a = d.task({ id: 'a', run: () => { count('a'); } });
+       const b = d.task({ id: 'b', upstream: [a], run: async (ctx) => { count('b'); await until('release-b', ctx.signal); ctx.log.info('b finished'); } });
+       d.task({ id: 'c', upstream: [b], run: () => { count('c'); } });
+       export default d;`,
+    );
+  });
+
+  it('exits 0 by itself when idle', async () => {
+    const s = await startScheduler();
+    await stopScheduler(s);
+    expect(s.stderr).toMatch(/draining/);
+    expect(s.stderr).toMatch(/scheduler stopped/);
+  });
+
+  it('drains: lets the running task finish, starts nothing new, exits 0, and leaves the run for the next orch run to finish without re-running finished tasks', async () => {
+    const runId = queuedRunId((await orchOk(ws, ['trigger', 'pipeline'])).stdout, 'pipeline');
+    const s = await startScheduler();
+    await waitFor('task b to be running', () => db.tasks('pipeline').b?.state === 'running', 20_000, () => s.stderr);
+
+    s.child.kill('SIGTERM');
+    await s.waitForOutput(/SIGTERM: draining/, 'the scheduler to start draining');
+    counter.signal('release-b'); // b ends within the drain grace period
+    const { code, signal } = await s.waitForExit(30_000);
+    expect({ code, signal }, s.stderr).toEqual({ code: 0, signal: null });
+
+    // b finished during the drain; c was not started; the run is unfinished and nobody owns it.
+    expect(db.tasks('pipeline', runId).b).toEqual({ state: 'success', tryNumber: 1 });
+    expect(['none', 'scheduled']).toContain(db.tasks('pipeline', runId).c?.state);
+    expect(counter.count('c')).toBe(0);
+    expect(db.runs('pipeline')).toEqual([{ runId, state: 'running', ownerPid: null }]);
+
+    const r = await orchOk(ws, ['run', 'pipeline']);
+    expect(r.stdout).toMatch(new RegExp(`^resumed run ${runId.replace(/[.]/g, '\\.')}: success$`, 'm'));
+    expect(db.runs('pipeline')).toHaveLength(1);
+    expect([counter.count('a'), counter.count('b'), counter.count('c')]).toEqual([1, 1, 1]);
+  });
+});
+
+describe('orch scheduler and orch run together', () => {
+  it('does not let orch run take over a run a live scheduler is driving', async () => {
+    ws.writeDag(
+      'held',
+      `${counter.snippet}
+       const d = dag({ id: 'held' });
+       d.task({ id: 'wait', run: async (ctx) => { count('wait'); await until('release-held', ctx.signal); } });
+       export default d;`,
+    );
+    const runId = queuedRunId((await orchOk(ws, ['trigger', 'held'])).stdout, 'held');
+    const s = await startScheduler();
+    await waitFor('the task to be running', () => db.tasks('held').wait?.state === 'running', 20_000, () => s.stderr);
+
+    // A second `orch run` starts a new run of its own instead of adopting the scheduler's.
+    const run = spawnOrch(ws, ['run', 'held']);
+    await waitFor('a second run', () => db.runs('held').length === 2, 20_000, () => run.stderr);
+    counter.signal('release-held');
+    expect((await run.waitForExit()).code).toBe(0);
+    expect(run.stdout).not.toContain(runId);
+    await waitFor("the scheduler's run to succeed", () => db.runs('held').every((r) => r.state === 'success'), 20_000, () => s.stderr);
+    await stopScheduler(s);
+    expect(counter.count('wait')).toBe(2);
+  });
+});
+
+it('orch trigger exits 2 on malformed --conf and queues nothing', async () => {
+  const r = await orch(ws, ['trigger', 'alpha', '--conf', '{size: 1}']);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/--conf is not a JSON object/);
+  expect(db.runs('alpha')).toEqual([]);
+});
