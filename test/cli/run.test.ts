@@ -293,6 +293,6 @@ describe('orch tasks test', () => {
   it('exits 2 and lists the tasks when the task id is unknown', async () => {
     const r = await orch(ws, ['tasks', 'test', 'report', 'extrct']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/DAG 'report' has no task 'extrct'. Did you mean 'extract'? Its tasks: extract, publish/);
+    expect(r.stderr).toMatch(/DAG 'report' has no task 'extrct'. Did you mean 'extract'\? Its tasks: extract, publish/);
   });
 });
