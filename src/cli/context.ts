@@ -2,7 +2,10 @@
 import { loadConfig, type ConfigOverrides, type OrchConfig } from '../core/config.ts';
 import type { DagDefinition } from '../core/dags/definition.ts';
 import { DagBag } from '../core/dags/loader.ts';
+import type { Logger } from '../core/logging.ts';
+import { Scheduler } from '../core/scheduler.ts';
 import { UnknownDagError } from '../errors.ts';
+import { builtinOperators } from '../operators/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 
 export interface CliContext {
@@ -10,6 +13,8 @@ export interface CliContext {
   store: Store;
   dagBag: DagBag;
   requireDag(dagId: string): DagDefinition;
+  /** A scheduler over this store and DAG bag, sized by the config. */
+  scheduler(logger: Logger): Scheduler;
   close(): void;
 }
 
@@ -36,6 +41,16 @@ export async function openContext(overrides: ConfigOverrides = {}, loadDags = tr
       }
       return dag;
     },
+    scheduler: (logger) =>
+      new Scheduler({
+        store,
+        dagBag,
+        registry: builtinOperators(),
+        logger,
+        parallelism: config.parallelism,
+        heartbeatMs: config.heartbeatMs,
+        leaseMs: config.leaseMs,
+      }),
     close: () => store.close(),
   };
 }

@@ -1,6 +1,6 @@
 /** The `dag_run` table: creating runs with their task instances, state, and ownership leases. */
 import type { Db } from './db.ts';
-import type { DagRunRow, Owner, RunState, RunType, TriggerSource } from './types.ts';
+import type { DagRunRow, Owner, RunState } from './types.ts';
 
 const SELECT = `SELECT dag_id AS dagId, run_id AS runId, run_type AS runType, triggered_by AS triggeredBy,
   logical_date AS logicalDate, data_interval_start AS dataIntervalStart, data_interval_end AS dataIntervalEnd,
@@ -8,19 +8,12 @@ const SELECT = `SELECT dag_id AS dagId, run_id AS runId, run_type AS runType, tr
   owner_id AS ownerId, owner_host AS ownerHost, owner_pid AS ownerPid, lease_expires_at AS leaseExpiresAt,
   cancel_requested AS cancelRequested, note FROM dag_run`;
 
-export interface NewRun {
-  dagId: string;
-  runId: string;
-  runType: RunType;
-  triggeredBy: TriggerSource;
-  logicalDate: string;
-  dataIntervalStart: string;
-  dataIntervalEnd: string;
-  conf: Record<string, unknown>;
-  params: Record<string, unknown>;
-  queuedAt: string;
+export type NewRun = Pick<
+  DagRunRow,
+  'dagId' | 'runId' | 'runType' | 'triggeredBy' | 'logicalDate' | 'dataIntervalStart' | 'dataIntervalEnd' | 'conf' | 'params' | 'queuedAt'
+> & {
   tasks: { taskId: string; maxTries: number; pool: string; operator: string }[];
-}
+};
 
 export interface RunFilter {
   dagId?: string;

@@ -3,8 +3,6 @@ import type { Command } from 'commander';
 import { createLogger } from '../../core/logging.ts';
 import { createRun } from '../../core/runs/create-run.ts';
 import { parseConf } from '../../core/runs/params.ts';
-import { Scheduler } from '../../core/scheduler.ts';
-import { builtinOperators } from '../../operators/index.ts';
 import { openContext } from '../context.ts';
 import { ProgressDisplay } from '../progress.ts';
 import { action } from '../action.ts';
@@ -22,15 +20,7 @@ export function registerRunCommands(program: Command, global: () => GlobalOption
       const ctx = await openContext({ ...global(), backend: opts.backend });
       const dag = ctx.requireDag(dagId);
       const logger = createLogger({ level: process.env.ORCH_LOG_LEVEL ?? 'warn' });
-      const scheduler = new Scheduler({
-        store: ctx.store,
-        dagBag: ctx.dagBag,
-        registry: builtinOperators(),
-        logger,
-        parallelism: ctx.config.parallelism,
-        heartbeatMs: ctx.config.heartbeatMs,
-        leaseMs: ctx.config.leaseMs,
-      });
+      const scheduler = ctx.scheduler(logger);
       const display = new ProgressDisplay(process.stdout, [...dag.tasks.keys()], dag.id);
       let runId: string | undefined;
       scheduler.events.on('run', (e) => {

@@ -1,8 +1,6 @@
 /** `orch scheduler`: cron runs, triggered runs and adoption of orphaned runs, until SIGTERM. */
 import type { Command } from 'commander';
 import { createLogger } from '../../core/logging.ts';
-import { Scheduler } from '../../core/scheduler.ts';
-import { builtinOperators } from '../../operators/index.ts';
 import { openContext } from '../context.ts';
 import type { GlobalOptions } from '../main.ts';
 
@@ -14,15 +12,7 @@ export function registerSchedulerCommand(program: Command, global: () => GlobalO
       const ctx = await openContext(global());
       const logger = createLogger();
       for (const e of ctx.dagBag.errors()) logger.error({ file: e.file, code: e.code }, e.message);
-      const scheduler = new Scheduler({
-        store: ctx.store,
-        dagBag: ctx.dagBag,
-        registry: builtinOperators(),
-        logger,
-        parallelism: ctx.config.parallelism,
-        heartbeatMs: ctx.config.heartbeatMs,
-        leaseMs: ctx.config.leaseMs,
-      });
+      const scheduler = ctx.scheduler(logger);
       const stop = new AbortController();
       const onSignal = (sig: string) => {
         logger.info(`${sig}: draining — no new tasks start; running ones get a grace period, then leases are released`);
