@@ -133,6 +133,8 @@ export interface OperatorTaskOptions extends TaskArgs {
 export interface OperatorSpec {
   readonly type: string;
   readonly options: Readonly<Record<string, unknown>>;
+  /** Task args this operator implies (e.g. terminate runs `all_done`); the task's own win. */
+  readonly defaults?: TaskArgs;
 }
 
 export type TryOutcome = { state: 'success' } | { state: 'failed'; error: Error };

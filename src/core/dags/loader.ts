@@ -162,7 +162,7 @@ export class DagBag {
     for (const value of Object.values(mod)) {
       if (!isDag(value) || seen.has(value)) continue;
       seen.add(value);
-      const result = validateDag(value, rel);
+      const result = validateDag(value, rel, file);
       if (Array.isArray(result)) errors.push(...result);
       else dags.push(result);
     }

@@ -3,6 +3,7 @@
  * name the file, the DAG, the task and the field. Problems are collected, not thrown
  * one at a time, so a user fixes a file in one pass.
  */
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { DagValidationError } from '../../errors.ts';
@@ -28,7 +29,7 @@ const taskShape = {
   run: z.function().optional(),
   resume: z.function().optional(),
   cleanup: z.function().optional(),
-  operator: z.object({ type: z.string(), options: z.record(z.string(), z.unknown()) }).optional(),
+  operator: z.object({ type: z.string(), options: z.record(z.string(), z.unknown()), defaults: z.object(taskArgsShape).optional() }).optional(),
 };
 const dagShape = {
   id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -'),
@@ -49,7 +50,7 @@ const DagOptionsSchema = z.object(dagShape).strict();
 const TaskSchema = z.object(taskShape).strict();
 
 /** Validate one exported DAG; `file` is only for messages. */
-export function validateDag(dag: Dag<ParamsSchema | undefined>, file: string): DagDefinition | DagValidationError[] {
+export function validateDag(dag: Dag<ParamsSchema | undefined>, file: string, absFile = file): DagDefinition | DagValidationError[] {
   const errors: DagValidationError[] = [];
   const dagId = typeof dag.options?.id === 'string' ? dag.options.id : undefined;
   const fail = (code: DagValidationError['code'], detail: string) =>
@@ -95,7 +96,7 @@ export function validateDag(dag: Dag<ParamsSchema | undefined>, file: string): D
       for (const issue of parsed.error.issues) fail('ORCH_DAG_BAD_OPTION', `${label}: ${describeIssue(issue, Object.keys(taskShape), 'task option')}`);
       continue;
     }
-    const t = { ...defaults, ...parsed.data } as typeof parsed.data & TaskArgs;
+    const t = { ...defaults, ...parsed.data.operator?.defaults, ...parsed.data } as typeof parsed.data & TaskArgs;
     if (tasks.has(t.id)) {
       fail('ORCH_TASK_DUPLICATE_ID', `task id '${t.id}' is defined more than once`);
       continue;
@@ -133,7 +134,7 @@ export function validateDag(dag: Dag<ParamsSchema | undefined>, file: string): D
       executionTimeoutMs: ms('executionTimeout', t.executionTimeout as Duration | undefined, undefined),
       doc: t.doc,
       operatorType: t.operator ? t.operator.type : 'function',
-      operator: t.operator,
+      operator: t.operator && { type: t.operator.type, options: resolveCodeFiles(t.operator.options, dirname(absFile)) },
       run: t.run as TaskDefinition['run'],
       resume: t.resume as TaskDefinition['resume'],
       cleanup: t.cleanup as TaskDefinition['cleanup'],
@@ -166,6 +167,18 @@ export function validateDag(dag: Dag<ParamsSchema | undefined>, file: string): D
     tasks,
     downstream,
   };
+}
+
+/** Make every `codeFile()` path absolute, relative to the DAG file's folder. */
+function resolveCodeFiles(options: Record<string, unknown>, dir: string): Record<string, unknown> {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v === null || typeof v !== 'object') return v;
+    const o = v as Record<string, unknown>;
+    if (typeof o.$file === 'string' && Object.keys(o).length === 1) return { $file: isAbsolute(o.$file) ? o.$file : resolve(dir, o.$file) };
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, walk(x)]));
+  };
+  return walk(options) as Record<string, unknown>;
 }
 
 /** The first cycle found, as a path that returns to its start, or undefined. */

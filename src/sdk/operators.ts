@@ -1,0 +1,93 @@
+/**
+ * Built-in operators as data: each function returns an OperatorSpec naming the
+ * implementation (in src/operators) and its options. Nothing here talks to a cluster.
+ */
+import type { OperatorSpec, TaskArgs, TaskRef } from './types.ts';
+
+/** The code dialects a statement task may carry; the backend runs the first it supports. */
+export type Dialect = 'spark' | 'pyspark' | 'sparksql' | 'duckdb';
+export const DIALECTS: readonly Dialect[] = ['spark', 'pyspark', 'sparksql', 'duckdb'];
+
+/** Code read from a file, relative to the DAG file unless absolute. */
+export interface CodeFile {
+  readonly $file: string;
+}
+
+/** Inline code, or a file to read it from. Both may use `{{ … }}` placeholders. */
+export type CodeSource = string | CodeFile;
+
+/** Point a statement variant at a file (relative to the DAG file). */
+export function codeFile(path: string): CodeFile {
+  return { $file: path };
+}
+
+/** spark-submit resources Livy passes on, as its sessions and batches name them. */
+export interface SparkResources {
+  driverMemory?: string;
+  driverCores?: number;
+  executorMemory?: string;
+  executorCores?: number;
+  numExecutors?: number;
+  conf?: Record<string, string>;
+  jars?: string[];
+  pyFiles?: string[];
+  files?: string[];
+  archives?: string[];
+  queue?: string;
+  proxyUser?: string;
+}
+
+export interface SessionOptions extends SparkResources {
+  /** Livy session name; orch adds run, task and try to keep it unique. */
+  name?: string;
+  heartbeatTimeoutInSecond?: number;
+}
+
+export interface ClusterCreateOptions {
+  /** A name for the cluster; orch adds the run id so it is unique. */
+  name?: string;
+  /** Settings for the embedded backend (a local `orch engine`). */
+  embedded?: { memoryLimit?: string; maxSessions?: number };
+  /** Settings for the EMR backend (RunJobFlow). */
+  emr?: Record<string, unknown>;
+}
+
+export interface StatementOptions {
+  /** The task that created the cluster (its XCom says where Livy is). */
+  cluster: TaskRef | string;
+  /** Code per dialect; the first the backend can run is used (spark, pyspark, sparksql, duckdb). */
+  code: Partial<Record<Dialect, CodeSource>>;
+  session?: SessionOptions;
+}
+
+export interface BatchOptions extends SparkResources {
+  cluster: TaskRef | string;
+  /** The application: a jar or .py on the cluster (a .sql file on the embedded engine). */
+  file: string;
+  className?: string;
+  args?: string[];
+  name?: string;
+}
+
+const ref = (t: TaskRef | string) => (typeof t === 'string' ? t : t.id);
+const spec = (type: string, options: Record<string, unknown>, defaults?: TaskArgs): OperatorSpec => ({ type, options, defaults });
+
+/** Cluster lifecycle: create, wait until ready, terminate. The backend is chosen at run time, never in the DAG. */
+export const cluster = {
+  /** Create a cluster (embedded engine, an existing Livy, or EMR); its XCom is where Livy is. */
+  create: (options: ClusterCreateOptions = {}): OperatorSpec => spec('cluster.create', { ...options }),
+  /** Wait until the cluster created by `cluster` answers. */
+  waitReady: (options: { cluster: TaskRef | string; timeout?: string }): OperatorSpec =>
+    spec('cluster.waitReady', { ...options, cluster: ref(options.cluster) }),
+  /** Terminate the cluster; idempotent, and runs under `all_done` unless told otherwise. */
+  terminate: (options: { cluster: TaskRef | string }): OperatorSpec =>
+    spec('cluster.terminate', { cluster: ref(options.cluster) }, { triggerRule: 'all_done' }),
+};
+
+/** Work submitted through Livy. */
+export const livy = {
+  /** Run code in a Livy session: open it, run the statement, stream its log, always delete it. */
+  statement: (options: StatementOptions): OperatorSpec => spec('livy.statement', { ...options, cluster: ref(options.cluster) }),
+  /** spark-submit through Livy's /batches, as Airflow's LivyOperator. */
+  batch: (options: BatchOptions): OperatorSpec => spec('livy.batch', { ...options, cluster: ref(options.cluster) }),
+};
