@@ -45,7 +45,7 @@ export async function openContext(overrides: ConfigOverrides = {}, loadDags = tr
       new Scheduler({
         store,
         dagBag,
-        registry: builtinOperators(),
+        registry: builtinOperators(config),
         logger,
         parallelism: config.parallelism,
         heartbeatMs: config.heartbeatMs,

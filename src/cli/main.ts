@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { OrchError } from '../errors.ts';
 import { takeExitCode } from './action.ts';
 import { registerDagCommands } from './commands/dags.ts';
+import { registerEngineCommand } from './commands/engine.ts';
 import { registerLogsCommand } from './commands/logs.ts';
 import { registerRunCommands } from './commands/run.ts';
 import { registerRunsCommands } from './commands/runs.ts';
@@ -40,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   registerLogsCommand(program, global);
   registerTasksCommands(program, global);
   registerSchedulerCommand(program, global);
+  registerEngineCommand(program);
   try {
     await program.parseAsync(argv);
     return takeExitCode();

@@ -58,6 +58,13 @@ export interface StatementOptions {
   /** Code per dialect; the first the backend can run is used (spark, pyspark, sparksql, duckdb). */
   code: Partial<Record<Dialect, CodeSource>>;
   session?: SessionOptions;
+  /**
+   * The dataset directory the code produces (placeholders allowed). The code writes to
+   * `{{ staging_dir }}`; only a successful statement replaces `{{ output_dir }}`, so a failed
+   * or cancelled one never leaves a half-written dataset where a good one stood. On the
+   * embedded backend orch does the swap; Spark code does it itself (see scala-statements/).
+   */
+  output?: string;
 }
 
 export interface BatchOptions extends SparkResources {

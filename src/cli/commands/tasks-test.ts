@@ -66,7 +66,7 @@ export function registerTasksCommands(program: Command, global: () => GlobalOpti
           onLine: (l) => process.stdout.write(`${new Date().toISOString()} ${l.level.toUpperCase().padEnd(5)} [${l.source}] ${l.message}\n`),
         });
         try {
-          const result = await runTry(bindTask(task, builtinOperators()), taskCtx, {
+          const result = await runTry(bindTask(task, builtinOperators(ctx.config)), taskCtx, {
             mode: 'execute',
             timeoutMs: task.executionTimeoutMs,
             abortGraceMs: 10_000,

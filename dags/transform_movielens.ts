@@ -1,0 +1,47 @@
+/**
+ * The pipeline orch exists for: create a cluster, wait for it, convert the six MovieLens
+ * CSV files to Parquet in parallel through Livy (at most 3 at a time), and terminate the
+ * cluster whatever happened. The backend (embedded, livy, emr) is chosen at run time.
+ *
+ *   orch run transform_movielens
+ *   orch run transform_movielens --conf '{"source": "/data/ml-25m"}'
+ *   orch run transform_movielens --backend livy    # with ORCH_LIVY_URL set
+ */
+import { cluster, codeFile, dag, livy, z } from 'orch/sdk';
+
+export const DATASETS = ['movies', 'ratings', 'tags', 'links', 'genome-scores', 'genome-tags'] as const;
+
+const d = dag({
+  id: 'transform_movielens',
+  description: 'MovieLens CSV → Parquet on a cluster created for the run and terminated after it',
+  maxActiveTasks: 3,
+  params: z.object({
+    source: z.string().min(1).default('data/movielens-sample').describe('folder (or s3:// prefix) holding the six MovieLens CSV files'),
+    output: z.string().min(1).default('out/movielens-parquet').describe('where the Parquet datasets go, one folder per file'),
+  }),
+  tags: ['movielens', 'spark', 'livy'],
+});
+
+const create = d.task({ id: 'create_cluster', operator: cluster.create({ name: 'movielens' }) });
+const ready = d.task({ id: 'wait_for_cluster', upstream: [create], operator: cluster.waitReady({ cluster: create }) });
+
+const transforms = DATASETS.map((name) =>
+  d.task({
+    id: `transform_${name.replace('-', '_')}`,
+    upstream: [ready],
+    retries: 1,
+    retryDelay: '10s',
+    operator: livy.statement({
+      cluster: create,
+      output: `{{ params.output }}/${name}`,
+      code: {
+        spark: codeFile(`../scala-statements/${name}.scala`),
+        duckdb: codeFile(`../scala-statements/${name}.duckdb.sql`),
+      },
+    }),
+  }),
+);
+
+d.task({ id: 'terminate_cluster', upstream: transforms, operator: cluster.terminate({ cluster: create }) });
+
+export default d;

@@ -1,0 +1,31 @@
+/** The engine's command-line flags, shared by `src/engine/main.ts` (and usable by the CLI). */
+import type { EngineOptions } from './index.ts';
+
+const USAGE = 'usage: engine [--port N] [--host 127.0.0.1] [--max-sessions N] [--memory-limit SIZE] [--csrf] [--home DIR]';
+
+/** Parse the engine's flags; throws with the usage line on anything unknown. */
+export function parseEngineArgs(argv: readonly string[]): EngineOptions {
+  const options: EngineOptions = {};
+  const value = (i: number, flag: string): string => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value\n${USAGE}`);
+    return v;
+  };
+  const integer = (text: string, flag: string): number => {
+    if (!/^\d+$/.test(text)) throw new Error(`${flag} must be a non-negative integer, got '${text}'\n${USAGE}`);
+    return Number(text);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    switch (flag) {
+      case '--port': options.port = integer(value(i++, flag), flag); break;
+      case '--host': options.host = value(i++, flag); break;
+      case '--max-sessions': options.maxSessions = integer(value(i++, flag), flag); break;
+      case '--memory-limit': options.memoryLimit = value(i++, flag); break;
+      case '--home': options.home = value(i++, flag); break;
+      case '--csrf': options.csrf = true; break;
+      default: throw new Error(`unknown option '${flag}'\n${USAGE}`);
+    }
+  }
+  return options;
+}

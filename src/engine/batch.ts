@@ -1,0 +1,131 @@
+/**
+ * A batch: the engine's `spark-submit`. `file` names a local `.sql` file; its statements run
+ * in order on a connection of their own, logging each one the way a driver would, and the
+ * last statement's result is printed to stdout. States follow Livy's batch states:
+ * `starting` → `running` → `success` | `dead`, or `killed` when deleted or shut down.
+ */
+import { readFile } from 'node:fs/promises';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { describeError, isBlank } from './duckdb.ts';
+import { MAX_RESULT_ROWS, okOutput } from './format.ts';
+import { SessionLog } from './log-ring.ts';
+import type { Tracked } from './registry.ts';
+import type { CreateBatchBody } from './requests.ts';
+
+export type BatchState = 'starting' | 'running' | 'success' | 'dead' | 'killed';
+
+export class BatchJob implements Tracked {
+  state: BatchState = 'starting';
+  readonly log: SessionLog;
+  readonly name: string | null;
+  readonly appId = `local-${Date.now()}`;
+  finishedAt: number | undefined;
+  private connection: DuckDBConnection | undefined;
+  private work: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    readonly id: number,
+    private readonly request: CreateBatchBody,
+    private readonly path: string,
+    logLinesPerStream: number,
+    private readonly connect: () => Promise<DuckDBConnection>,
+  ) {
+    this.name = request.name ?? null;
+    this.log = new SessionLog(logLinesPerStream);
+  }
+
+  /** Start running the file in the background. */
+  start(): void {
+    this.work = this.run();
+  }
+
+  private async run(): Promise<void> {
+    this.log.info(`batch ${this.id}: submitting ${this.path}`);
+    let code: string;
+    try {
+      code = await readFile(this.path, 'utf8');
+      this.connection = await this.connect();
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `file not found: ${this.path}` : String(error);
+      this.log.error(`batch ${this.id} failed: ${reason}`);
+      return this.end('dead');
+    }
+    if (this.stopping) return;
+    this.state = 'running';
+    try {
+      await this.runStatements(this.connection, code);
+      if (this.state === 'running') {
+        this.log.info(`batch ${this.id} finished successfully`);
+        this.end('success');
+      }
+    } catch (error) {
+      if (this.state !== 'running') return;
+      const { ename, evalue, traceback } = describeError(error, code);
+      this.log.error([`batch ${this.id} failed: ${ename}: ${evalue}`, ...traceback].join('\n'));
+      this.end('dead');
+    }
+  }
+
+  private async runStatements(connection: DuckDBConnection, code: string): Promise<void> {
+    if (isBlank(code)) {
+      this.log.info('the file has no statements');
+      return;
+    }
+    const extracted = await connection.extractStatements(code);
+    for (let i = 0; i < extracted.count; i++) {
+      // Each statement is prepared only after the previous one ran: it may use its tables.
+      const prepared = await extracted.prepare(i);
+      try {
+        const reader = await prepared.streamAndReadUntil(MAX_RESULT_ROWS + 1);
+        const rows = reader.getRowsJson();
+        this.log.info(`statement ${i + 1}/${extracted.count} done: ${rows.length}${reader.done ? '' : '+'} rows`);
+        if (i === extracted.count - 1) {
+          const table = { names: reader.columnNames(), types: reader.columnTypes(), rows: rows.slice(0, MAX_RESULT_ROWS), truncated: !reader.done || rows.length > MAX_RESULT_ROWS };
+          this.log.raw(okOutput(i, table).data['text/plain']);
+        }
+      } finally {
+        prepared.destroySync();
+      }
+    }
+  }
+
+  /** Stop the batch: interrupt its query, close its connection; it ends `killed`. */
+  stop(finalState: 'dead' | 'killed' = 'killed'): Promise<void> {
+    this.stopping ??= (async () => {
+      const wasRunning = this.finishedAt === undefined;
+      if (wasRunning) this.end(finalState === 'dead' ? 'killed' : finalState);
+      this.connection?.interrupt();
+      await this.work;
+      this.connection?.closeSync();
+      this.connection = undefined;
+      if (wasRunning) this.log.info(`batch ${this.id} killed`);
+    })();
+    return this.stopping;
+  }
+
+  private end(state: BatchState): void {
+    this.state = state;
+    this.finishedAt = Date.now();
+  }
+
+  heartbeat(): void {}
+
+  expiry(): string | undefined {
+    return undefined;
+  }
+
+  /** Livy's batch JSON. */
+  toJSON(): Record<string, unknown> {
+    return {
+      id: this.id,
+      name: this.name,
+      owner: null,
+      proxyUser: this.request.proxyUser ?? null,
+      state: this.state,
+      appId: this.appId,
+      appInfo: { driverLogUrl: null, sparkUiUrl: null },
+      log: this.log.tail(10),
+    };
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Everything the engine asks of DuckDB: one database per engine (so sessions share tables the
+ * way Spark sessions share a metastore), one connection per session or batch, statements run
+ * with at most MAX_RESULT_ROWS rows read, and DuckDB's error text turned into Livy's
+ * `ename`/`evalue`/`traceback`.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { MAX_RESULT_ROWS } from './format.ts';
+import type { TableResult } from './format.ts';
+
+/** Open the engine's database: in memory, spilling to `<home>/tmp`, within `memoryLimit`. */
+export async function openDatabase(home: string, memoryLimit: string | undefined): Promise<DuckDBInstance> {
+  const tempDirectory = join(home, 'tmp');
+  await mkdir(tempDirectory, { recursive: true });
+  const options: Record<string, string> = {
+    temp_directory: tempDirectory,
+    // Never reach for the network to install an extension (httpfs for s3://…): the engine
+    // reads local files only, and an install attempt would hang in an offline sandbox.
+    autoinstall_known_extensions: 'false',
+  };
+  if (memoryLimit) options.memory_limit = memoryLimit;
+  return DuckDBInstance.create(':memory:', options);
+}
+
+/** Settings every session connection gets: query progress on, printed nowhere. */
+export async function prepareConnection(connection: DuckDBConnection): Promise<void> {
+  // DuckDB only tracks progress with the progress bar enabled, and only after
+  // `progress_bar_time` ms; we want `connection.progress` from the first poll.
+  await connection.run('SET enable_progress_bar = true');
+  await connection.run('SET enable_progress_bar_print = false');
+  await connection.run('SET progress_bar_time = 0');
+}
+
+/**
+ * Apply `SET SESSION name = 'value'`, for session `conf` keys `duckdb.<name>`. Session scope
+ * keeps one session's conf from changing the others; DuckDB refuses engine-wide settings
+ * (`threads`, `memory_limit`) here, and says so.
+ */
+export async function applySetting(connection: DuckDBConnection, name: string, value: string): Promise<void> {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`Invalid Input Error: '${name}' is not a DuckDB setting name`);
+  await connection.run(`SET SESSION ${name} = '${value.replaceAll("'", "''")}'`);
+}
+
+/** Query progress of the connection's running statement as 0..1, or undefined when unknown. */
+export function queryProgress(connection: DuckDBConnection): number | undefined {
+  const { percentage } = connection.progress;
+  return percentage >= 0 ? Math.min(1, percentage / 100) : undefined;
+}
+
+/** Run `code` (one or more statements); read at most MAX_RESULT_ROWS rows of the last one. */
+export async function runSql(connection: DuckDBConnection, code: string): Promise<TableResult> {
+  if (isBlank(code)) return { names: [], types: [], rows: [], truncated: false };
+  const reader = await connection.streamAndReadUntil(code, MAX_RESULT_ROWS + 1);
+  const rows = reader.getRowsJson();
+  const truncated = rows.length > MAX_RESULT_ROWS || !reader.done;
+  if (!reader.done) {
+    // The rest of a streamed result stays pending on the connection, holding buffers; the
+    // next query on a connection closes the previous one, so run a trivial one now.
+    await connection.run('SELECT 1');
+  }
+  return { names: reader.columnNames(), types: reader.columnTypes(), rows: rows.slice(0, MAX_RESULT_ROWS), truncated };
+}
+
+/** Code with nothing but comments, whitespace and semicolons (DuckDB fails on it natively). */
+export function isBlank(code: string): boolean {
+  return code.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '').replace(/[\s;]/g, '') === '';
+}
+
+/** Livy's error triple for a failed statement. */
+export interface StatementError {
+  ename: string;
+  evalue: string;
+  traceback: string[];
+}
+
+const S3_HINT =
+  "the embedded engine reads local paths only; s3:// paths are read by the 'livy' and 'emr' backends (Spark)";
+
+/**
+ * Split DuckDB's message (`Catalog Error: Table … does not exist!\nDid you mean …\n\nLINE 1: …`)
+ * into `ename` (`CatalogException`, after DuckDB's C++ class), `evalue` (first line) and
+ * `traceback` (the rest), as Spark's `AnalysisException` would appear through Livy.
+ */
+export function describeError(error: unknown, code: string): StatementError {
+  let message = error instanceof Error ? error.message : String(error);
+  message = message.replace(/^Failed to extract statements: /, '');
+  if (message === 'Error in native callback') message = 'Parser Error: DuckDB found no statement it could run in this code';
+  const [first = '', ...rest] = message.split('\n');
+  const match = /^([A-Za-z][A-Za-z ]*?) Error: (.*)$/.exec(first);
+  const ename = match?.[1] ? exceptionName(match[1]) : 'DuckDBException';
+  let evalue = match?.[2] ?? first;
+  if (/s3:\/\//i.test(code) || /s3:\/\//i.test(message)) evalue = `${evalue} (${S3_HINT})`;
+  return { ename, evalue, traceback: rest.filter((line, i) => line !== '' || (i > 0 && rest[i - 1] !== '')) };
+}
+
+/** `Out of Memory` → `OutOfMemoryException`, `IO` → `IOException`, `INTERRUPT` → `InterruptException`. */
+function exceptionName(kind: string): string {
+  const words = kind.split(' ').map((w) => (w.length <= 2 && w === w.toUpperCase() ? w : w[0]!.toUpperCase() + w.slice(1).toLowerCase()));
+  return `${words.join('')}Exception`;
+}
+
+/** DuckDB errors after which the database cannot be used any more. */
+export function isFatal(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /^FATAL Error|database has been invalidated|connection disconnected/i.test(message);
+}

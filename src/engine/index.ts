@@ -1,0 +1,124 @@
+/**
+ * The embedded engine: a Livy-compatible REST server whose sessions run kind `sql` in DuckDB.
+ * It is what the `embedded` backend spawns as `orch engine`, and what every Livy test talks to.
+ *
+ * @example
+ * const engine = await startEngine({ port: 0, home: '.orch/engine' });
+ * // POST `${engine.url}/sessions` {"kind":"sql"} … as with any Livy server
+ * await engine.close();
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { openDatabase } from './duckdb.ts';
+import { DEFAULT_SETTINGS, Engine } from './engine.ts';
+import { EngineStartError } from './errors.ts';
+import { createEngineServer } from './server.ts';
+
+export { EngineStartError } from './errors.ts';
+
+export interface EngineOptions {
+  /** TCP port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Interface to listen on; 127.0.0.1 by default. */
+  host?: string;
+  /** Sessions plus running batches allowed at once; 10 by default. */
+  maxSessions?: number;
+  /** DuckDB `memory_limit`, e.g. `2GB`; DuckDB's default (80% of RAM) when unset. */
+  memoryLimit?: string;
+  /** Reject POST/DELETE without `X-Requested-By`, as Livy with CSRF protection does. */
+  csrf?: boolean;
+  /** The engine's own folder; DuckDB spills to `<home>/tmp`. Default `$ORCH_HOME/engine`. */
+  home?: string;
+  /** Lines kept per stream in each session log (Livy's `livy.spark.logs.size`, 200). */
+  logLinesPerStream?: number;
+}
+
+export interface RunningEngine {
+  /** Base URL, e.g. `http://127.0.0.1:8998`. */
+  url: string;
+  /** Stop every session (interrupting its query), close DuckDB, stop listening. */
+  close(): Promise<void>;
+}
+
+/** Start the engine and resolve once it listens. */
+export async function startEngine(options: EngineOptions = {}): Promise<RunningEngine> {
+  const home = resolve(options.home ?? join(process.env.ORCH_HOME ?? '.orch', 'engine'));
+  const maxSessions = options.maxSessions ?? DEFAULT_SETTINGS.maxSessions;
+  if (!Number.isInteger(maxSessions) || maxSessions < 1) throw new EngineStartError(`--max-sessions must be a positive integer, got ${maxSessions}`);
+  try {
+    await mkdir(home, { recursive: true });
+  } catch (error) {
+    throw new EngineStartError(`cannot create its folder ${home}: ${(error as Error).message}`, { cause: error });
+  }
+  let db;
+  try {
+    db = await openDatabase(home, options.memoryLimit);
+  } catch (error) {
+    throw new EngineStartError(`DuckDB refused its settings (--memory-limit ${options.memoryLimit ?? 'unset'}): ${(error as Error).message}`, { cause: error });
+  }
+  const engine = new Engine(db, {
+    ...DEFAULT_SETTINGS,
+    maxSessions,
+    logLinesPerStream: options.logLinesPerStream ?? DEFAULT_SETTINGS.logLinesPerStream,
+  });
+  const app = createEngineServer(engine, { csrf: options.csrf ?? false });
+  const host = options.host ?? '127.0.0.1';
+  try {
+    await app.listen({ port: options.port ?? 0, host });
+  } catch (error) {
+    await engine.close();
+    throw new EngineStartError(`cannot listen on ${host}:${options.port ?? 0}: ${(error as Error).message}`, { cause: error });
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    close: () =>
+      (closing ??= (async () => {
+        // Sessions first: a DELETE waiting on a query must finish before the server closes.
+        await engine.close();
+        await app.close();
+      })()),
+  };
+}
+
+export interface EngineCommandIO {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  /** Where SIGTERM/SIGINT come from; the process by default. */
+  signals: NodeJS.EventEmitter;
+}
+
+/**
+ * `orch engine`: start, print `orch engine listening on <url>` as one line on stdout, and run
+ * until SIGTERM or SIGINT, then close every DuckDB connection. Resolves to the exit code.
+ */
+export async function runEngineCommand(
+  options: EngineOptions,
+  io: EngineCommandIO = { stdout: process.stdout, stderr: process.stderr, signals: process },
+): Promise<number> {
+  let engine: RunningEngine;
+  try {
+    engine = await startEngine(options);
+  } catch (error) {
+    io.stderr.write(`${(error as Error).message}\n`);
+    return 1;
+  }
+  // Handlers first, then the line: whoever reads the line may signal us at once.
+  const signal = new Promise<string>((resolveSignal) => {
+    const onSignal = (name: string) => {
+      io.signals.off('SIGTERM', onSignal);
+      io.signals.off('SIGINT', onSignal);
+      resolveSignal(name);
+    };
+    io.signals.on('SIGTERM', onSignal);
+    io.signals.on('SIGINT', onSignal);
+  });
+  io.stdout.write(`orch engine listening on ${engine.url}\n`);
+  const received = await signal;
+  await engine.close();
+  io.stderr.write(`orch engine stopped (${received})\n`);
+  return 0;
+}

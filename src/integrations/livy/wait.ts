@@ -1,0 +1,184 @@
+/**
+ * Waiting on Livy without the classic loop's faults. Sessions: poll until `idle`, stop at
+ * once on a final state with the log tail in the error. Statements: poll adaptively — fast
+ * at first, slower while nothing changes, fast again when progress moves — and treat
+ * `available` with `output: null` as not finished. A server that disappears while we wait
+ * (refused connections after retries, timeouts, a 404 for the session) is reported as
+ * LivySessionLostError within seconds rather than polled forever.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { getBatchState } from './batches.ts';
+import {
+  LivyBatchFailedError,
+  LivyConnectionError,
+  LivyHttpError,
+  LivySessionDeadError,
+  LivySessionLostError,
+  LivyStatementCancelledError,
+  LivyStatementFailedError,
+  LivyTimeoutError,
+} from './errors.ts';
+import { logTail } from './logs.ts';
+import type { LogOwner, LogRead, LogReader } from './logs.ts';
+import { getSessionState } from './sessions.ts';
+import { getStatement } from './statements.ts';
+import type { Send } from './transport.ts';
+import { FINAL_SESSION_STATES } from './types.ts';
+import type { Statement } from './types.ts';
+
+export interface PollOptions {
+  /** First and "something moved" interval. */
+  minIntervalMs: number;
+  /** Ceiling while nothing changes. */
+  maxIntervalMs: number;
+  /** Growth per unchanged poll. */
+  factor: number;
+}
+
+export const DEFAULT_POLL: PollOptions = { minIntervalMs: 200, maxIntervalMs: 5000, factor: 1.5 };
+
+/** The next poll interval: back to the minimum when something changed, else grow to the ceiling. */
+export function nextInterval(current: number, changed: boolean, poll: PollOptions = DEFAULT_POLL): number {
+  if (changed) return poll.minIntervalMs;
+  return Math.min(poll.maxIntervalMs, Math.max(poll.minIntervalMs, Math.round(current * poll.factor)));
+}
+
+export interface WaitOptions {
+  poll?: Partial<PollOptions>;
+  signal?: AbortSignal;
+  /** Lines of log put in a session-dead error. */
+  tailLines?: number;
+}
+
+export interface WaitSessionOptions extends WaitOptions {
+  onState?: (state: string) => void;
+}
+
+/** Wait until a session is `idle`; throw LivySessionDeadError on a final state, LivySessionLostError if it vanishes. */
+export async function waitForSessionIdle(send: Send, sessionId: number, options: WaitSessionOptions = {}): Promise<void> {
+  const poll = { ...DEFAULT_POLL, ...options.poll };
+  let interval = poll.minIntervalMs;
+  let last: string | undefined;
+  for (;;) {
+    const { state } = await guard(sessionId, () => getSessionState(send, sessionId, options.signal));
+    if (state !== last) options.onState?.(state);
+    if (state === 'idle') return;
+    // Livy: stop waiting on error, dead, killed, success (and shutting_down, which ends dead).
+    if (FINAL_SESSION_STATES.has(state)) throw await deadError(send, 'sessions', sessionId, state, options);
+    interval = nextInterval(interval, state !== last, poll);
+    last = state;
+    await sleep(interval, undefined, { signal: options.signal });
+  }
+}
+
+export interface WaitStatementOptions extends WaitOptions {
+  /** Called when `progress` (0..1) changes. */
+  onProgress?: (progress: number, statement: Statement) => void;
+  /** Read this log reader after every poll, passing what is new to `onLog`. */
+  logs?: LogReader;
+  onLog?: (read: LogRead) => void;
+  /** Check the session's state every this many polls, to notice it dying mid-statement. */
+  sessionCheckEvery?: number;
+  /** Resolve with the statement instead of throwing LivyStatementFailedError on an error output. */
+  returnErrors?: boolean;
+}
+
+/**
+ * Wait until a statement is finished and its output is set. Resolves with the statement
+ * (`available`, output `ok`); throws LivyStatementFailedError / LivyStatementCancelledError /
+ * LivySessionDeadError / LivySessionLostError.
+ */
+export async function waitForStatement(
+  send: Send,
+  sessionId: number,
+  statementId: number,
+  options: WaitStatementOptions = {},
+): Promise<Statement> {
+  const poll = { ...DEFAULT_POLL, ...options.poll };
+  const checkEvery = options.sessionCheckEvery ?? 5;
+  let interval = poll.minIntervalMs;
+  let previous: Statement | undefined;
+  for (let polls = 1; ; polls++) {
+    let statement: Statement;
+    try {
+      statement = await guard(sessionId, () => getStatement(send, sessionId, statementId, options.signal));
+    } catch (error) {
+      // 404/400/500 on the statement usually means the session is gone or dead: say which.
+      if (error instanceof LivyHttpError) await checkSession(send, sessionId, options);
+      throw error;
+    }
+    if (options.logs) options.onLog?.(await guard(sessionId, () => options.logs!.read(options.signal)));
+    const progress = statement.progress ?? 0;
+    if (progress !== (previous?.progress ?? -1)) options.onProgress?.(progress, statement);
+
+    if (statement.state === 'cancelled') throw new LivyStatementCancelledError(sessionId, statementId);
+    // Livy: output may still be null right after 'available' — keep polling (fast) until it is set.
+    if (statement.state === 'available' && statement.output) {
+      if (statement.output.status === 'error' && !options.returnErrors) {
+        const { ename, evalue, traceback } = statement.output;
+        throw new LivyStatementFailedError(ename, evalue, traceback ?? [], sessionId, statementId);
+      }
+      return statement;
+    }
+    const changed = !previous || previous.state !== statement.state || previous.progress !== statement.progress || statement.state === 'available';
+    if (polls % checkEvery === 0) await checkSession(send, sessionId, options);
+    interval = nextInterval(interval, changed, poll);
+    previous = statement;
+    await sleep(interval, undefined, { signal: options.signal });
+  }
+}
+
+/** Wait until a batch ends: resolves on `success`, throws LivyBatchFailedError on `dead`/`killed`/`error`. */
+export async function waitForBatch(send: Send, batchId: number, options: WaitSessionOptions = {}): Promise<void> {
+  const poll = { ...DEFAULT_POLL, ...options.poll };
+  let interval = poll.minIntervalMs;
+  let last: string | undefined;
+  for (;;) {
+    const { state } = await guard(batchId, () => getBatchState(send, batchId, options.signal), 'batch');
+    if (state !== last) options.onState?.(state);
+    if (state === 'success') return;
+    if (state === 'dead' || state === 'killed' || state === 'error') {
+      throw new LivyBatchFailedError(batchId, state, await safeTail(send, 'batches', batchId, options));
+    }
+    interval = nextInterval(interval, state !== last, poll);
+    last = state;
+    await sleep(interval, undefined, { signal: options.signal });
+  }
+}
+
+/** Throw the right error if the session is final or gone; return if it is alive. */
+async function checkSession(send: Send, sessionId: number, options: WaitOptions): Promise<void> {
+  const { state } = await guard(sessionId, () => getSessionState(send, sessionId, options.signal));
+  if (FINAL_SESSION_STATES.has(state)) throw await deadError(send, 'sessions', sessionId, state, options);
+}
+
+/** Run a request; map "the server or the session is gone" to LivySessionLostError. */
+async function guard<T>(id: number, run: () => Promise<T>, what: 'session' | 'batch' = 'session'): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof LivyConnectionError) {
+      throw new LivySessionLostError(id, `the server stopped answering (${error.reason})`, { cause: error });
+    }
+    if (error instanceof LivyTimeoutError) {
+      throw new LivySessionLostError(id, `a poll got no answer within ${error.timeoutMs} ms`, { cause: error });
+    }
+    if (error instanceof LivyHttpError && error.status === 404 && /not found\.?$/i.test(error.serverMessage) && /session/i.test(error.serverMessage)) {
+      throw new LivySessionLostError(id, `the server no longer knows ${what} ${id} (404: ${error.serverMessage})`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+async function deadError(send: Send, owner: LogOwner, id: number, state: string, options: WaitOptions): Promise<LivySessionDeadError> {
+  return new LivySessionDeadError(id, state, await safeTail(send, owner, id, options));
+}
+
+/** The log tail for an error message; an unreadable log must not hide the real error. */
+async function safeTail(send: Send, owner: LogOwner, id: number, options: WaitOptions): Promise<string[]> {
+  try {
+    return await logTail(send, owner, id, options.tailLines ?? 20, options.signal);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * What a cluster backend does for the cluster.* and livy.* operators. The DAG never names
+ * the backend: it comes from `--backend`, ORCH_BACKEND or orch.config.json, and is recorded
+ * in the cluster's XCom so every later task of the run uses the same one.
+ */
+import type { LivyClientOptions } from '../../integrations/livy/index.ts';
+import type { ClusterCreateOptions, Dialect, TaskContext } from '../../sdk/index.ts';
+
+/** The XCom of a cluster.create task: where its Livy is. Secrets never go here. */
+export interface ClusterInfo {
+  backend: string;
+  clusterId: string;
+  livyUrl: string;
+  [detail: string]: unknown;
+}
+
+export interface ClusterBackend {
+  readonly name: string;
+  /** The code dialects its Livy runs, in order of preference. */
+  readonly dialects: readonly Dialect[];
+  create(ctx: TaskContext, options: ClusterCreateOptions): Promise<ClusterInfo>;
+  /** After a crash during create: the cluster the dead try started, if it is still there. */
+  reattach(ctx: TaskContext, options: ClusterCreateOptions): Promise<ClusterInfo | undefined>;
+  waitReady(ctx: TaskContext, info: ClusterInfo, timeoutMs: number): Promise<void>;
+  /** Idempotent: terminating a cluster that is gone succeeds. */
+  terminate(ctx: TaskContext, info: ClusterInfo): Promise<void>;
+  /**
+   * Move a finished statement's staging directory into place, where orch can reach the
+   * cluster's files (embedded); undefined where the code swaps itself (Spark on Livy/EMR).
+   */
+  publish?(ctx: TaskContext, staging: string, target: string): Promise<void>;
+  /** Make the staging directory's parent exist (DuckDB does not create it). */
+  prepareStaging?(ctx: TaskContext, staging: string): Promise<void>;
+  /** Remove a staging directory a failed or cancelled statement left. */
+  discard?(ctx: TaskContext, staging: string): Promise<void>;
+  /** How to reach the cluster's Livy: URL plus configured headers and auth. */
+  livyOptions(info: ClusterInfo): LivyClientOptions;
+}
+
+/** Kinds of session each dialect runs in. */
+export const SESSION_KIND: Record<Dialect, string> = { spark: 'spark', pyspark: 'pyspark', sparksql: 'sql', duckdb: 'sql' };

@@ -1,0 +1,54 @@
+/** Picks the cluster backend: by name for a new cluster, by the cluster's XCom afterwards. */
+import type { OrchConfig } from '../../core/config.ts';
+import { OrchError } from '../../errors.ts';
+import type { ClusterBackend, ClusterInfo } from './backend.ts';
+import { EmbeddedBackend } from './embedded.ts';
+import { LivyBackend, type LivyBackendSettings } from './livy-backend.ts';
+
+export const BACKEND_NAMES = ['embedded', 'livy', 'emr'] as const;
+
+export class UnknownBackendError extends OrchError {
+  constructor(name: string) {
+    super('ORCH_BACKEND_UNKNOWN', `unknown backend '${name}'; use one of: ${BACKEND_NAMES.join(', ')} (--backend, ORCH_BACKEND, or "backend" in orch.config.json)`);
+  }
+}
+
+export class BackendUnavailableError extends OrchError {
+  constructor(name: string) {
+    super('ORCH_BACKEND_UNAVAILABLE', `the '${name}' backend is not available in this build of orch yet; use --backend embedded or --backend livy`);
+  }
+}
+
+export interface Backends {
+  /** The backend new clusters are created on. */
+  current(): ClusterBackend;
+  /** The backend a cluster was created on. */
+  of(info: ClusterInfo): ClusterBackend;
+}
+
+/** Backends as configured; the env is read when a task runs, so `--backend` reaches them. */
+export function backendsFrom(config: OrchConfig, env: NodeJS.ProcessEnv = process.env): Backends {
+  const byName = (name: string): ClusterBackend => {
+    switch (name) {
+      case 'embedded':
+        return new EmbeddedBackend(config.home);
+      case 'livy': {
+        const fromFile = (config.backends.livy ?? {}) as LivyBackendSettings;
+        const user = env.ORCH_LIVY_USER;
+        return new LivyBackend({
+          url: env.ORCH_LIVY_URL ?? fromFile.url,
+          headers: fromFile.headers,
+          auth: user ? { username: user, password: env.ORCH_LIVY_PASSWORD ?? '' } : fromFile.auth,
+        });
+      }
+      case 'emr':
+        throw new BackendUnavailableError(name);
+      default:
+        throw new UnknownBackendError(name);
+    }
+  };
+  return {
+    current: () => byName(env.ORCH_BACKEND ?? config.backend ?? 'embedded'),
+    of: (info) => byName(info.backend),
+  };
+}

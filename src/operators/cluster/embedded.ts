@@ -1,0 +1,146 @@
+/**
+ * The embedded backend: a "cluster" is an `orch engine` process on this machine, started
+ * detached so it outlives a scheduler crash (the run is resumed against the same engine),
+ * and stopped by terminate. Its pid and URL are recorded the moment they are known.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OrchError } from '../../errors.ts';
+import { LivyClient } from '../../integrations/livy/index.ts';
+import type { ClusterCreateOptions, TaskContext } from '../../sdk/index.ts';
+import type { ClusterBackend, ClusterInfo } from './backend.ts';
+import { discardStaging, swapIntoPlace } from './local-output.ts';
+import { isEngineProcess, pidAlive, waitForExit } from './process.ts';
+
+const ORCH_BIN = fileURLToPath(new URL('../../../bin/orch.js', import.meta.url));
+const LISTENING = /orch engine listening on (http:\/\/\S+)/;
+
+export class EngineStartFailedError extends OrchError {
+  constructor(detail: string, readonly logFile: string) {
+    super('ORCH_EMBEDDED_ENGINE_FAILED', `the embedded engine did not start: ${detail} (its log: ${logFile})`);
+  }
+}
+
+export class EmbeddedBackend implements ClusterBackend {
+  readonly name = 'embedded';
+  readonly dialects = ['duckdb'] as const;
+
+  /** `home` is ORCH_HOME: engines live in `<home>/engines/<cluster id>`. */
+  constructor(private readonly home: string) {}
+
+  async create(ctx: TaskContext, options: ClusterCreateOptions): Promise<ClusterInfo> {
+    const clusterId = `${safe(options.name ?? ctx.dagId)}-${safe(ctx.runId)}-${ctx.tryNumber}`.slice(0, 120);
+    const dir = join(this.home, 'engines', clusterId);
+    mkdirSync(dir, { recursive: true });
+    const logFile = join(dir, 'engine.log');
+    const out = openSync(logFile, 'a');
+    const args = [ORCH_BIN, 'engine', '--port', '0', '--home', dir];
+    if (options.embedded?.memoryLimit) args.push('--memory-limit', options.embedded.memoryLimit);
+    if (options.embedded?.maxSessions) args.push('--max-sessions', String(options.embedded.maxSessions));
+    // Detached, in its own process group, output to a file: it must survive this process.
+    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, ORCH_HOME: this.home } });
+    closeSync(out);
+    child.unref();
+    const pid = child.pid;
+    if (!pid) throw new EngineStartFailedError('the process could not be spawned', logFile);
+    ctx.handles.record({ kind: 'cluster', externalId: clusterId, data: { backend: this.name, pid, logFile } });
+    ctx.log.info(`started orch engine (pid ${pid}); log: ${logFile}`);
+    let url: string;
+    try {
+      url = await this.readUrl(pid, logFile, ctx.signal);
+    } catch (err) {
+      // Never leave a half-started engine behind.
+      if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+      ctx.handles.release('cluster', clusterId);
+      throw err;
+    }
+    ctx.handles.record({ kind: 'cluster', externalId: clusterId, url, data: { backend: this.name, pid, logFile } });
+    ctx.log.info(`embedded engine listening on ${url}`);
+    return { backend: this.name, clusterId, livyUrl: url, pid, logFile };
+  }
+
+  async reattach(ctx: TaskContext): Promise<ClusterInfo | undefined> {
+    for (const h of ctx.handles.list('cluster')) {
+      const pid = Number(h.data?.pid);
+      const logFile = String(h.data?.logFile ?? '');
+      if (!pid || !pidAlive(pid) || !isEngineProcess(pid)) continue;
+      const url = h.url ?? (await this.readUrl(pid, logFile, ctx.signal));
+      ctx.log.info(`reattached to the embedded engine started by try ${h.tryNumber} (pid ${pid}, ${url})`);
+      return { backend: this.name, clusterId: h.externalId, livyUrl: url, pid, logFile };
+    }
+    return undefined;
+  }
+
+  async waitReady(ctx: TaskContext, info: ClusterInfo, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const client = new LivyClient({ ...this.livyOptions(info), timeoutMs: 5_000, retry: { retries: 0 } });
+    try {
+      for (;;) {
+        const pid = Number(info.pid);
+        if (pid && !pidAlive(pid)) throw new EngineStartFailedError(`process ${pid} exited`, String(info.logFile));
+        try {
+          const v = await client.version(ctx.signal);
+          ctx.log.info(`engine ready: Livy API ${v.version} (${v.branch ?? 'duckdb'})`);
+          return;
+        } catch (err) {
+          if (ctx.signal.aborted) throw ctx.signal.reason;
+          if (Date.now() > deadline) throw new EngineStartFailedError(`no answer from ${info.livyUrl} within ${timeoutMs / 1000} s: ${(err as Error).message}`, String(info.logFile));
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      await client.close();
+    }
+  }
+
+  async terminate(ctx: TaskContext, info: ClusterInfo): Promise<void> {
+    const pid = Number(info.pid);
+    if (!pid || !pidAlive(pid) || !isEngineProcess(pid)) {
+      ctx.log.info(`engine ${info.clusterId} is not running; nothing to stop`);
+      return;
+    }
+    process.kill(pid, 'SIGTERM');
+    if (!(await waitForExit(pid, 15_000))) {
+      ctx.log.warn(`engine pid ${pid} did not stop within 15 s of SIGTERM; killing it`);
+      process.kill(pid, 'SIGKILL');
+      await waitForExit(pid, 5_000);
+    }
+    ctx.log.info(`stopped the embedded engine (pid ${pid})`);
+  }
+
+  async prepareStaging(_ctx: TaskContext, staging: string): Promise<void> {
+    discardStaging(staging);
+    mkdirSync(dirname(resolve(staging)), { recursive: true });
+  }
+
+  async publish(ctx: TaskContext, staging: string, target: string): Promise<void> {
+    swapIntoPlace(staging, target);
+    ctx.log.info(`published ${resolve(target)}`);
+  }
+
+  async discard(_ctx: TaskContext, staging: string): Promise<void> {
+    discardStaging(staging);
+  }
+
+  livyOptions(info: ClusterInfo) {
+    return { url: info.livyUrl };
+  }
+
+  /** The URL the engine prints once it listens; fails fast if it exits first. */
+  private async readUrl(pid: number, logFile: string, signal: AbortSignal): Promise<string> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const text = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+      const match = LISTENING.exec(text);
+      if (match) return match[1]!;
+      if (!pidAlive(pid)) throw new EngineStartFailedError(`it exited before listening: ${text.trim().split('\n').slice(-3).join(' | ')}`, logFile);
+      if (Date.now() > deadline) throw new EngineStartFailedError('it did not report a URL within 60 s', logFile);
+      if (signal.aborted) throw signal.reason;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');

@@ -1,0 +1,60 @@
+/**
+ * The livy backend: an existing Livy server (YARN, k8s, docker-compose) given by URL.
+ * There is nothing to create or terminate; "ready" means the server answers.
+ */
+import { OrchError } from '../../errors.ts';
+import { LivyClient, type LivyClientOptions } from '../../integrations/livy/index.ts';
+import type { TaskContext } from '../../sdk/index.ts';
+import type { ClusterBackend, ClusterInfo } from './backend.ts';
+
+export interface LivyBackendSettings {
+  url?: string;
+  headers?: Record<string, string>;
+  auth?: { username: string; password: string };
+}
+
+export class LivyUrlMissingError extends OrchError {
+  constructor() {
+    super(
+      'ORCH_LIVY_URL_MISSING',
+      'the livy backend needs a Livy URL: set ORCH_LIVY_URL, or "backends": {"livy": {"url": "http://host:8998"}} in orch.config.json',
+    );
+  }
+}
+
+export class LivyBackend implements ClusterBackend {
+  readonly name = 'livy';
+  readonly dialects = ['spark', 'pyspark', 'sparksql'] as const;
+
+  constructor(private readonly settings: LivyBackendSettings) {}
+
+  async create(ctx: TaskContext): Promise<ClusterInfo> {
+    const url = this.settings.url;
+    if (!url) throw new LivyUrlMissingError();
+    ctx.log.info(`using the Livy server at ${url} (the livy backend creates nothing)`);
+    return { backend: this.name, clusterId: url, livyUrl: url };
+  }
+
+  async reattach(ctx: TaskContext): Promise<ClusterInfo> {
+    return this.create(ctx);
+  }
+
+  async waitReady(ctx: TaskContext, info: ClusterInfo, timeoutMs: number): Promise<void> {
+    const client = new LivyClient({ ...this.livyOptions(info), timeoutMs: Math.min(timeoutMs, 30_000) });
+    try {
+      const v = await client.version(ctx.signal);
+      const sessions = await client.listSessions({ from: 0, size: 1 }, ctx.signal);
+      ctx.log.info(`Livy ${v.version} at ${info.livyUrl} is up (${sessions.total} session(s) open)`);
+    } finally {
+      await client.close();
+    }
+  }
+
+  async terminate(ctx: TaskContext, info: ClusterInfo): Promise<void> {
+    ctx.log.info(`leaving the Livy server at ${info.livyUrl} running (the livy backend does not own it)`);
+  }
+
+  livyOptions(info: ClusterInfo): LivyClientOptions {
+    return { url: info.livyUrl, headers: this.settings.headers, auth: this.settings.auth };
+  }
+}

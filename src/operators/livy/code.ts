@@ -1,0 +1,80 @@
+/**
+ * From a statement task's code variants to the code to submit: pick the first dialect the
+ * backend runs, read it (file or inline), render its placeholders. All before any I/O to
+ * the cluster, so a missing file or an unknown variable fails the task with nothing opened.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { OrchError } from '../../errors.ts';
+import { DIALECTS, type CodeSource, type Dialect, type TaskContext } from '../../sdk/index.ts';
+import { renderTemplate } from '../template.ts';
+
+export class NoRunnableVariantError extends OrchError {
+  constructor(taskId: string, backend: string, runs: readonly Dialect[], has: string[]) {
+    super(
+      'ORCH_STATEMENT_NO_VARIANT',
+      `task '${taskId}' has code for ${has.join(', ') || 'no dialect'}, but the ${backend} backend runs ${runs.join(', ')}; add code.${runs[0]} or choose another backend`,
+    );
+  }
+}
+
+export class CodeFileMissingError extends OrchError {
+  constructor(taskId: string, path: string) {
+    super('ORCH_STATEMENT_FILE_MISSING', `task '${taskId}': code file ${path} does not exist`);
+  }
+}
+
+export interface PreparedCode {
+  dialect: Dialect;
+  code: string;
+  source: string;
+}
+
+/** The variant to run and its rendered code. */
+export function prepareCode(
+  ctx: TaskContext,
+  variants: Partial<Record<Dialect, CodeSource>>,
+  backend: string,
+  runs: readonly Dialect[],
+  extra: Record<string, unknown> = {},
+): PreparedCode {
+  const dialect = DIALECTS.find((d) => runs.includes(d) && variants[d] !== undefined);
+  if (!dialect) throw new NoRunnableVariantError(ctx.taskId, backend, runs, Object.keys(variants));
+  const variant = variants[dialect]!;
+  let raw: string;
+  let source: string;
+  if (typeof variant === 'string') {
+    raw = variant;
+    source = `task '${ctx.taskId}' (${dialect} code)`;
+  } else {
+    if (!existsSync(variant.$file)) throw new CodeFileMissingError(ctx.taskId, variant.$file);
+    raw = readFileSync(variant.$file, 'utf8');
+    source = variant.$file;
+  }
+  return { dialect, source, code: renderTemplate(raw, { ...templateVars(ctx, raw), ...extra }, source) };
+}
+
+/** What `{{ … }}` may name: Airflow's names for run facts, params, and XComs of this run. */
+export function templateVars(ctx: TaskContext, code: string): Record<string, unknown> {
+  const iso = (d: Date) => d.toISOString();
+  const xcom: Record<string, unknown> = {};
+  // Only the XComs the code names are read, so rendering costs nothing for the others.
+  for (const m of code.matchAll(/\{\{\s*xcom\.([A-Za-z0-9_-]+)/g)) {
+    const taskId = m[1]!;
+    const value = ctx.xcom.get(taskId);
+    if (value !== undefined) xcom[taskId] = value;
+  }
+  return {
+    params: ctx.params,
+    conf: ctx.conf,
+    dag_id: ctx.dagId,
+    run_id: ctx.runId,
+    task_id: ctx.taskId,
+    try_number: ctx.tryNumber,
+    ds: ctx.ds,
+    ds_nodash: ctx.ds.replaceAll('-', ''),
+    logical_date: iso(ctx.logicalDate),
+    data_interval_start: iso(ctx.dataIntervalStart),
+    data_interval_end: iso(ctx.dataIntervalEnd),
+    xcom,
+  };
+}
