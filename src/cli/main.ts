@@ -7,6 +7,7 @@ import { OrchError } from '../errors.ts';
 import { takeExitCode } from './action.ts';
 import { registerDagCommands } from './commands/dags.ts';
 import { registerEngineCommand } from './commands/engine.ts';
+import { registerSampleCommand } from './commands/sample.ts';
 import { registerLogsCommand } from './commands/logs.ts';
 import { registerRunCommands } from './commands/run.ts';
 import { registerRunsCommands } from './commands/runs.ts';
@@ -42,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
   registerTasksCommands(program, global);
   registerSchedulerCommand(program, global);
   registerEngineCommand(program);
+  registerSampleCommand(program);
   try {
     await program.parseAsync(argv);
     return takeExitCode();

@@ -51,6 +51,12 @@ export function registerRunCommands(program: Command, global: () => GlobalOption
         const failed = ctx.store.tis.listForRun(dag.id, run.runId).filter((t) => t.state === 'failed' || t.state === 'upstream_failed');
         process.stdout.write(`\n${result.adopted ? 'resumed ' : ''}run ${run.runId}: ${result.state}${run.note ? ` (${run.note})` : ''}\n`);
         for (const t of failed.filter((t) => t.state === 'failed')) process.stdout.write(`  ✗ ${t.taskId}: ${t.error ?? 'failed'}\n`);
+        const outputs = ctx.store.tis
+          .listForRun(dag.id, run.runId)
+          .filter((t) => t.state === 'success')
+          .map((t) => ctx.store.xcom.get({ dagId: dag.id, runId: run.runId, taskId: t.taskId }, 'return_value'))
+          .flatMap((x) => (x.found && typeof (x.value as { outputDir?: unknown })?.outputDir === 'string' ? [(x.value as { outputDir: string }).outputDir] : []));
+        if (outputs.length) process.stdout.write(`output: ${outputs.join('\n        ')}\n`);
         process.stdout.write(`logs: orch logs ${dag.id} ${run.runId} <task>   (database: ${ctx.config.dbFile})\n`);
         if (result.state === 'running') {
           process.stdout.write(`the run was interrupted; \`orch run ${dag.id}\` or \`orch scheduler\` will finish it\n`);

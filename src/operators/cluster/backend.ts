@@ -11,6 +11,10 @@ export interface ClusterInfo {
   backend: string;
   clusterId: string;
   livyUrl: string;
+  /** Dialects its Livy runs, when they differ from the backend's (an orch engine behind the livy backend). */
+  dialects?: Dialect[];
+  /** The cluster reads and writes this machine's files (an orch engine here): orch swaps outputs into place. */
+  localFiles?: boolean;
   [detail: string]: unknown;
 }
 
@@ -24,15 +28,6 @@ export interface ClusterBackend {
   waitReady(ctx: TaskContext, info: ClusterInfo, timeoutMs: number): Promise<void>;
   /** Idempotent: terminating a cluster that is gone succeeds. */
   terminate(ctx: TaskContext, info: ClusterInfo): Promise<void>;
-  /**
-   * Move a finished statement's staging directory into place, where orch can reach the
-   * cluster's files (embedded); undefined where the code swaps itself (Spark on Livy/EMR).
-   */
-  publish?(ctx: TaskContext, staging: string, target: string): Promise<void>;
-  /** Make the staging directory's parent exist (DuckDB does not create it). */
-  prepareStaging?(ctx: TaskContext, staging: string): Promise<void>;
-  /** Remove a staging directory a failed or cancelled statement left. */
-  discard?(ctx: TaskContext, staging: string): Promise<void>;
   /** How to reach the cluster's Livy: URL plus configured headers and auth. */
   livyOptions(info: ClusterInfo): LivyClientOptions;
 }

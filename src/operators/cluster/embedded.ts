@@ -5,13 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OrchError } from '../../errors.ts';
 import { LivyClient } from '../../integrations/livy/index.ts';
 import type { ClusterCreateOptions, TaskContext } from '../../sdk/index.ts';
 import type { ClusterBackend, ClusterInfo } from './backend.ts';
-import { discardStaging, swapIntoPlace } from './local-output.ts';
 import { isEngineProcess, pidAlive, waitForExit } from './process.ts';
 
 const ORCH_BIN = fileURLToPath(new URL('../../../bin/orch.js', import.meta.url));
@@ -58,7 +57,7 @@ export class EmbeddedBackend implements ClusterBackend {
     }
     ctx.handles.record({ kind: 'cluster', externalId: clusterId, url, data: { backend: this.name, pid, logFile } });
     ctx.log.info(`embedded engine listening on ${url}`);
-    return { backend: this.name, clusterId, livyUrl: url, pid, logFile };
+    return { backend: this.name, clusterId, livyUrl: url, localFiles: true, pid, logFile };
   }
 
   async reattach(ctx: TaskContext): Promise<ClusterInfo | undefined> {
@@ -68,7 +67,7 @@ export class EmbeddedBackend implements ClusterBackend {
       if (!pid || !pidAlive(pid) || !isEngineProcess(pid)) continue;
       const url = h.url ?? (await this.readUrl(pid, logFile, ctx.signal));
       ctx.log.info(`reattached to the embedded engine started by try ${h.tryNumber} (pid ${pid}, ${url})`);
-      return { backend: this.name, clusterId: h.externalId, livyUrl: url, pid, logFile };
+      return { backend: this.name, clusterId: h.externalId, livyUrl: url, localFiles: true, pid, logFile };
     }
     return undefined;
   }
@@ -108,20 +107,6 @@ export class EmbeddedBackend implements ClusterBackend {
       await waitForExit(pid, 5_000);
     }
     ctx.log.info(`stopped the embedded engine (pid ${pid})`);
-  }
-
-  async prepareStaging(_ctx: TaskContext, staging: string): Promise<void> {
-    discardStaging(staging);
-    mkdirSync(dirname(resolve(staging)), { recursive: true });
-  }
-
-  async publish(ctx: TaskContext, staging: string, target: string): Promise<void> {
-    swapIntoPlace(staging, target);
-    ctx.log.info(`published ${resolve(target)}`);
-  }
-
-  async discard(_ctx: TaskContext, staging: string): Promise<void> {
-    discardStaging(staging);
   }
 
   livyOptions(info: ClusterInfo) {

@@ -7,6 +7,9 @@ import { LivyClient, type LivyClientOptions } from '../../integrations/livy/inde
 import type { TaskContext } from '../../sdk/index.ts';
 import type { ClusterBackend, ClusterInfo } from './backend.ts';
 
+/** What `GET /version` of an `orch engine` reports as its revision. */
+const ENGINE_REVISION = 'orch-engine';
+
 export interface LivyBackendSettings {
   url?: string;
   headers?: Record<string, string>;
@@ -22,6 +25,8 @@ export class LivyUrlMissingError extends OrchError {
   }
 }
 
+const isLoopback = (url: string) => ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
+
 export class LivyBackend implements ClusterBackend {
   readonly name = 'livy';
   readonly dialects = ['spark', 'pyspark', 'sparksql'] as const;
@@ -32,7 +37,22 @@ export class LivyBackend implements ClusterBackend {
     const url = this.settings.url;
     if (!url) throw new LivyUrlMissingError();
     ctx.log.info(`using the Livy server at ${url} (the livy backend creates nothing)`);
-    return { backend: this.name, clusterId: url, livyUrl: url };
+    const info: ClusterInfo = { backend: this.name, clusterId: url, livyUrl: url };
+    // An `orch engine` speaks Livy but runs DuckDB SQL: statements must use their duckdb code.
+    const client = new LivyClient({ ...this.livyOptions(info), timeoutMs: 10_000, retry: { retries: 1 } });
+    try {
+      const v = await client.version(ctx.signal);
+      if (v.revision === ENGINE_REVISION) {
+        ctx.log.info(`${url} is an orch engine: statements run their duckdb code`);
+        info.dialects = ['duckdb'];
+        info.localFiles = isLoopback(url);
+      }
+    } catch (err) {
+      ctx.log.warn(`could not ask ${url} for its version yet (${(err as Error).message}); wait_for_cluster will check again`);
+    } finally {
+      await client.close();
+    }
+    return info;
   }
 
   async reattach(ctx: TaskContext): Promise<ClusterInfo> {

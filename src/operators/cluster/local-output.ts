@@ -3,9 +3,8 @@
  * new directory replaces the old one with renames, so readers see the old dataset or the
  * new one, never a half-written one.
  */
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { OrchError } from '../../errors.ts';
 
 export class NothingWrittenError extends OrchError {
@@ -24,6 +23,12 @@ export function swapIntoPlace(staging: string, target: string): void {
   if (existsSync(to)) renameSync(to, old);
   renameSync(from, to);
   rmSync(old, { recursive: true, force: true });
+}
+
+/** An empty place for a new staging directory: DuckDB creates the directory but not its parent. */
+export function prepareStaging(staging: string): void {
+  discardStaging(staging);
+  mkdirSync(dirname(resolve(staging)), { recursive: true });
 }
 
 /** Remove a staging directory, if any. */

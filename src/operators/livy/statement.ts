@@ -5,11 +5,13 @@
  * session. After a crash, `resume` finds the session by name and the statement by marker
  * and continues instead of submitting again.
  */
+import { resolve } from 'node:path';
 import type { OperatorImpl } from '../../core/operator.ts';
 import { LivyClient, type LogRead, type Session, type Statement, type StatementOkOutput } from '../../integrations/livy/index.ts';
-import type { StatementOptions, TaskContext } from '../../sdk/index.ts';
+import type { Dialect, StatementOptions, TaskContext } from '../../sdk/index.ts';
 import { SESSION_KIND, type ClusterBackend, type ClusterInfo } from '../cluster/backend.ts';
 import type { Backends } from '../cluster/backends.ts';
+import { discardStaging, prepareStaging, swapIntoPlace } from '../cluster/local-output.ts';
 import { clusterOf } from '../cluster/operators.ts';
 import { renderTemplate } from '../template.ts';
 import { prepareCode, templateVars } from './code.ts';
@@ -37,20 +39,30 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
     const backend = backends.of(info);
     // Everything that can fail on bad input fails here, before the cluster is touched.
     const output = options.output === undefined ? undefined : outputDirs(ctx, options.output);
-    const prepared = prepareCode(ctx, options.code, backend.name, backend.dialects, { ...output });
+    const dialects = Array.isArray(info.dialects) ? (info.dialects as Dialect[]) : backend.dialects;
+    const prepared = prepareCode(ctx, options.code, backend.name, dialects, { ...output });
     ctx.log.external('code', prepared.code);
     return { info, backend, prepared, output, work: { client: new LivyClient(backend.livyOptions(info)), finished: false } as Work };
   };
 
-  /** After the statement: swap a successful output into place, or drop a failed one's staging. */
-  const settle = async <T>(ctx: TaskContext, backend: ClusterBackend, output: OutputDirs | undefined, work: () => Promise<T>): Promise<T> => {
+  /**
+   * Around the statement: where orch shares the cluster's files, it prepares the staging
+   * directory, swaps a successful output into place and drops a failed one's staging.
+   * Elsewhere the code does that itself (see scala-statements/).
+   */
+  const settle = async (ctx: TaskContext, info: ClusterInfo, output: OutputDirs | undefined, work: () => Promise<Record<string, unknown>>): Promise<unknown> => {
+    const local = output !== undefined && info.localFiles === true;
+    if (local) prepareStaging(output.staging_dir);
     try {
-      if (output && backend.prepareStaging) await backend.prepareStaging(ctx, output.staging_dir);
       const result = await work();
-      if (output && backend.publish) await backend.publish(ctx, output.staging_dir, output.output_dir);
-      return result;
+      if (!output) return result;
+      if (local) {
+        swapIntoPlace(output.staging_dir, output.output_dir);
+        ctx.log.info(`published ${resolve(output.output_dir)}`);
+      }
+      return { ...result, outputDir: local ? resolve(output.output_dir) : output.output_dir };
     } catch (err) {
-      if (output && backend.discard) await backend.discard(ctx, output.staging_dir).catch(() => undefined);
+      if (local) discardStaging(output.staging_dir);
       throw err;
     }
   };
@@ -58,7 +70,7 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
   return {
     async execute(ctx, options) {
       const { info, backend, prepared, output, work } = start(ctx, options);
-      return settle(ctx, backend, output, async () => {
+      return settle(ctx, info, output, async () => {
         try {
           const session = await openSession(ctx, work, info, backend, SESSION_KIND[prepared.dialect], options);
           return await submitAndFollow(ctx, work, session.id, prepared.code, SESSION_KIND[prepared.dialect]);
@@ -69,8 +81,8 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
     },
 
     async resume(ctx, options) {
-      const { backend, prepared, output, work } = start(ctx, options);
-      return settle(ctx, backend, output, async () => {
+      const { info, prepared, output, work } = start(ctx, options);
+      return settle(ctx, info, output, async () => {
         try {
           const kind = SESSION_KIND[prepared.dialect];
           const recorded = ctx.handles.list('livy-session')[0];
@@ -118,7 +130,7 @@ async function openSession(ctx: TaskContext, work: Work, info: ClusterInfo, back
   return session;
 }
 
-async function submitAndFollow(ctx: TaskContext, work: Work, sessionId: number, code: string, kind: string): Promise<unknown> {
+async function submitAndFollow(ctx: TaskContext, work: Work, sessionId: number, code: string, kind: string): Promise<Record<string, unknown>> {
   const st = await work.client.submitStatement(sessionId, { code, marker: markerOf(ctx), sessionKind: kind }, ctx.signal);
   work.statementId = st.id;
   ctx.handles.record({ kind: 'livy-statement', externalId: `${sessionId}/${st.id}`, data: { sessionId, statementId: st.id } });
@@ -126,7 +138,7 @@ async function submitAndFollow(ctx: TaskContext, work: Work, sessionId: number, 
   return follow(ctx, work, sessionId, st.id);
 }
 
-async function follow(ctx: TaskContext, work: Work, sessionId: number, statementId: number): Promise<unknown> {
+async function follow(ctx: TaskContext, work: Work, sessionId: number, statementId: number): Promise<Record<string, unknown>> {
   let reported = -1;
   const done: Statement = await work.client.waitForStatement(sessionId, statementId, {
     signal: ctx.signal,
