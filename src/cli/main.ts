@@ -26,6 +26,9 @@ const INPUT_ERRORS = new Set([
   'ORCH_CONF_INVALID_JSON',
   'ORCH_PARAMS_INVALID',
   'ORCH_CONFIG_INVALID',
+  'ORCH_BACKEND_UNKNOWN',
+  'ORCH_BACKEND_UNAVAILABLE',
+  'ORCH_LIVY_URL_MISSING',
 ]);
 
 /** Run the CLI with `argv` (as process.argv); resolves to the exit code. */

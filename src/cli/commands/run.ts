@@ -6,6 +6,7 @@ import { parseConf } from '../../core/runs/params.ts';
 import { openContext } from '../context.ts';
 import { ProgressDisplay } from '../progress.ts';
 import { action } from '../action.ts';
+import { checkBackend } from '../../operators/cluster/backends.ts';
 import type { GlobalOptions } from '../main.ts';
 
 export function registerRunCommands(program: Command, global: () => GlobalOptions): void {
@@ -19,6 +20,8 @@ export function registerRunCommands(program: Command, global: () => GlobalOption
       if (opts.backend) process.env.ORCH_BACKEND = opts.backend;
       const ctx = await openContext({ ...global(), backend: opts.backend });
       const dag = ctx.requireDag(dagId);
+      // A DAG that never touches a cluster runs on any setting; one that does must not start on a broken one.
+      if ([...dag.tasks.values()].some((t) => t.operatorType.startsWith('cluster.'))) checkBackend(ctx.config);
       const logger = createLogger({ level: process.env.ORCH_LOG_LEVEL ?? 'warn' });
       const scheduler = ctx.scheduler(logger);
       const display = new ProgressDisplay(process.stdout, [...dag.tasks.keys()], dag.id);

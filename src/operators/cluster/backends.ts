@@ -3,7 +3,7 @@ import type { OrchConfig } from '../../core/config.ts';
 import { OrchError } from '../../errors.ts';
 import type { ClusterBackend, ClusterInfo } from './backend.ts';
 import { EmbeddedBackend } from './embedded.ts';
-import { LivyBackend, type LivyBackendSettings } from './livy-backend.ts';
+import { LivyBackend, LivyUrlMissingError, type LivyBackendSettings } from './livy-backend.ts';
 
 export const BACKEND_NAMES = ['embedded', 'livy', 'emr'] as const;
 
@@ -17,6 +17,14 @@ export class BackendUnavailableError extends OrchError {
   constructor(name: string) {
     super('ORCH_BACKEND_UNAVAILABLE', `the '${name}' backend is not available in this build of orch yet; use --backend embedded or --backend livy`);
   }
+}
+
+/** Fail before any run is created when the configured backend cannot work at all. */
+export function checkBackend(config: OrchConfig, env: NodeJS.ProcessEnv = process.env): string {
+  const name = env.ORCH_BACKEND ?? config.backend ?? 'embedded';
+  backendsFrom(config, env).current();
+  if (name === 'livy' && !(env.ORCH_LIVY_URL ?? (config.backends.livy as LivyBackendSettings | undefined)?.url)) throw new LivyUrlMissingError();
+  return name;
 }
 
 export interface Backends {
