@@ -35,6 +35,10 @@ export interface SchedulerOptions {
   tickMs?: number;
   /** `orch scheduler`: how often it re-reads the DAGs folder. Default 5 s. */
   dagRefreshMs?: number;
+  /** `orch scheduler`: work to do now and then, e.g. reaping clusters of finished runs. */
+  housekeeping?: () => Promise<unknown>;
+  /** How often housekeeping runs. Default 30 s. */
+  housekeepingMs?: number;
 }
 
 export interface RunResult {
@@ -53,7 +57,8 @@ export class Scheduler {
   private readonly logger: Logger;
   private readonly drivers = new Map<string, RunDriver>();
   private readonly slots: SlotPool;
-  private readonly opts: Required<Omit<SchedulerOptions, 'store' | 'dagBag' | 'clock' | 'logger' | 'registry'>>;
+  private readonly opts: Required<Omit<SchedulerOptions, 'store' | 'dagBag' | 'clock' | 'logger' | 'registry' | 'housekeeping'>>;
+  private readonly housekeeping: (() => Promise<unknown>) | undefined;
   private readonly registry: OperatorRegistry;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private kickPending = false;
@@ -72,7 +77,9 @@ export class Scheduler {
       abortGraceMs: options.abortGraceMs ?? 10_000,
       tickMs: options.tickMs ?? 1_000,
       dagRefreshMs: options.dagRefreshMs ?? 5_000,
+      housekeepingMs: options.housekeepingMs ?? 30_000,
     };
+    this.housekeeping = options.housekeeping;
     this.owner = { id: randomUUID(), host: hostname(), pid: process.pid };
     let used = 0;
     const max = this.opts.parallelism;
@@ -113,8 +120,13 @@ export class Scheduler {
   async serve(signal: AbortSignal): Promise<void> {
     this.startHeartbeat();
     let lastRefresh = 0;
+    let lastHousekeeping = 0;
     while (!signal.aborted) {
       try {
+        if (this.housekeeping && Date.now() - lastHousekeeping >= this.opts.housekeepingMs) {
+          lastHousekeeping = Date.now();
+          await this.housekeeping();
+        }
         if (Date.now() - lastRefresh >= this.opts.dagRefreshMs) {
           await this.dagBag.refresh();
           this.recordDags();

@@ -46,6 +46,24 @@ export class HandleStore {
     return rows.map(toHandle);
   }
 
+  /** Unreleased handles of one kind whose run has finished: what a reaper should look at. */
+  openOfFinishedRuns(kind: string): ExternalHandleRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT h.id, h.dag_id AS dagId, h.run_id AS runId, h.task_id AS taskId, h.try_number AS tryNumber, h.kind,
+           h.external_id AS externalId, h.url, h.data, h.created_at AS createdAt, h.released_at AS releasedAt
+         FROM external_handle h JOIN dag_run r ON r.dag_id = h.dag_id AND r.run_id = h.run_id
+         WHERE h.kind = ? AND h.released_at IS NULL AND r.state IN ('success', 'failed') ORDER BY h.id`,
+      )
+      .all(kind) as RawHandle[];
+    return rows.map(toHandle);
+  }
+
+  /** Mark a handle released by its row id (for a reaper, which is no task). */
+  releaseById(id: number, now: string): void {
+    this.db.prepare(`UPDATE external_handle SET released_at = ? WHERE id = ? AND released_at IS NULL`).run(now, id);
+  }
+
   /** Handles of a run (any task), e.g. the cluster a run created. */
   listForRun(dagId: string, runId: string, opts: { kind?: string; includeReleased?: boolean } = {}): ExternalHandleRow[] {
     const rows = this.db

@@ -7,6 +7,7 @@ import { openContext } from '../context.ts';
 import { ProgressDisplay } from '../progress.ts';
 import { action } from '../action.ts';
 import { checkBackend } from '../../operators/cluster/backends.ts';
+import { reapClusters } from '../../operators/cluster/reaper.ts';
 import type { GlobalOptions } from '../main.ts';
 
 export function registerRunCommands(program: Command, global: () => GlobalOptions): void {
@@ -48,7 +49,8 @@ export function registerRunCommands(program: Command, global: () => GlobalOption
       process.on('SIGINT', onSigint);
       process.on('SIGTERM', onSigterm);
       try {
-        const result = await scheduler.runDag(dag.id, { conf, triggeredBy: 'cli' });
+        await reapClusters(ctx.store, logger);
+      const result = await scheduler.runDag(dag.id, { conf, triggeredBy: 'cli' });
         display.stop();
         const { run } = result;
         const failed = ctx.store.tis.listForRun(dag.id, run.runId).filter((t) => t.state === 'failed' || t.state === 'upstream_failed');
