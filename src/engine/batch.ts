@@ -6,14 +6,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { describeError, isBlank } from './duckdb.ts';
-import { MAX_RESULT_ROWS, okOutput } from './format.ts';
+import { describeError, interruptUntil, isBlank, runSql } from './duckdb.ts';
+import { okOutput } from './format.ts';
 import { SessionLog } from './log-ring.ts';
 import type { Tracked } from './registry.ts';
 import type { CreateBatchBody } from './requests.ts';
 
 export type BatchState = 'starting' | 'running' | 'success' | 'dead' | 'killed';
 
+/** One batch: its state, its log, and the connection running its file. */
 export class BatchJob implements Tracked {
   state: BatchState = 'starting';
   readonly log: SessionLog;
@@ -22,6 +23,7 @@ export class BatchJob implements Tracked {
   finishedAt: number | undefined;
   private connection: DuckDBConnection | undefined;
   private work: Promise<void> = Promise.resolve();
+  private workDone = false;
   private stopping: Promise<void> | undefined;
 
   constructor(
@@ -37,7 +39,7 @@ export class BatchJob implements Tracked {
 
   /** Start running the file in the background. */
   start(): void {
-    this.work = this.run();
+    this.work = this.run().finally(() => (this.workDone = true));
   }
 
   private async run(): Promise<void> {
@@ -72,22 +74,11 @@ export class BatchJob implements Tracked {
       this.log.info('the file has no statements');
       return;
     }
-    const extracted = await connection.extractStatements(code);
-    for (let i = 0; i < extracted.count; i++) {
-      // Each statement is prepared only after the previous one ran: it may use its tables.
-      const prepared = await extracted.prepare(i);
-      try {
-        const reader = await prepared.streamAndReadUntil(MAX_RESULT_ROWS + 1);
-        const rows = reader.getRowsJson();
-        this.log.info(`statement ${i + 1}/${extracted.count} done: ${rows.length}${reader.done ? '' : '+'} rows`);
-        if (i === extracted.count - 1) {
-          const table = { names: reader.columnNames(), types: reader.columnTypes(), rows: rows.slice(0, MAX_RESULT_ROWS), truncated: !reader.done || rows.length > MAX_RESULT_ROWS };
-          this.log.raw(okOutput(i, table).data['text/plain']);
-        }
-      } finally {
-        prepared.destroySync();
-      }
-    }
+    const table = await runSql(connection, code, ({ index, count, rows, more }) => {
+      this.log.info(`statement ${index + 1}/${count} done: ${rows}${more ? '+' : ''} rows`);
+    });
+    // Like a driver's `df.show()`: the last result goes to stdout.
+    this.log.raw(okOutput(0, table).data['text/plain']);
   }
 
   /** Stop the batch: interrupt its query, close its connection; it ends `killed`. */
@@ -95,7 +86,7 @@ export class BatchJob implements Tracked {
     this.stopping ??= (async () => {
       const wasRunning = this.finishedAt === undefined;
       if (wasRunning) this.end(finalState === 'dead' ? 'killed' : finalState);
-      this.connection?.interrupt();
+      if (this.connection) interruptUntil(this.connection, () => this.workDone);
       await this.work;
       this.connection?.closeSync();
       this.connection = undefined;
@@ -109,8 +100,10 @@ export class BatchJob implements Tracked {
     this.finishedAt = Date.now();
   }
 
+  /** Batches have no heartbeat in Livy. */
   heartbeat(): void {}
 
+  /** Batches are not timed out; they end on their own or by DELETE. */
   expiry(): string | undefined {
     return undefined;
   }

@@ -6,7 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, StatementType } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { MAX_RESULT_ROWS } from './format.ts';
 import type { TableResult } from './format.ts';
@@ -44,24 +44,71 @@ export async function applySetting(connection: DuckDBConnection, name: string, v
   await connection.run(`SET SESSION ${name} = '${value.replaceAll("'", "''")}'`);
 }
 
+/**
+ * Interrupt the connection's query, again and again until `done()`: an interrupt that lands
+ * while DuckDB is still parsing or preparing is cleared when execution begins, so a single
+ * call can be lost.
+ */
+export function interruptUntil(connection: DuckDBConnection, done: () => boolean, everyMs = 50): void {
+  connection.interrupt();
+  const timer = setInterval(() => {
+    if (done()) clearInterval(timer);
+    else connection.interrupt();
+  }, everyMs);
+  timer.unref();
+}
+
 /** Query progress of the connection's running statement as 0..1, or undefined when unknown. */
 export function queryProgress(connection: DuckDBConnection): number | undefined {
   const { percentage } = connection.progress;
   return percentage >= 0 ? Math.min(1, percentage / 100) : undefined;
 }
 
-/** Run `code` (one or more statements); read at most MAX_RESULT_ROWS rows of the last one. */
-export async function runSql(connection: DuckDBConnection, code: string): Promise<TableResult> {
+/** What ran, for logging: its position in the code and how many rows it produced (read). */
+export interface StatementDone {
+  index: number;
+  count: number;
+  rows: number;
+  /** More rows existed than were read. */
+  more: boolean;
+}
+
+/**
+ * Run `code` — one or more statements, in order — and return the last one's result, with at
+ * most MAX_RESULT_ROWS rows read. A SELECT is streamed, so `SELECT * FROM huge` reads only
+ * what is returned (Livy's `take(1000)`); anything else (CREATE TABLE AS, INSERT, COPY: the
+ * heavy transforms) is run to completion, which is also when DuckDB reports query progress.
+ */
+export async function runSql(
+  connection: DuckDBConnection,
+  code: string,
+  onStatement?: (done: StatementDone) => void,
+): Promise<TableResult> {
   if (isBlank(code)) return { names: [], types: [], rows: [], truncated: false };
-  const reader = await connection.streamAndReadUntil(code, MAX_RESULT_ROWS + 1);
-  const rows = reader.getRowsJson();
-  const truncated = rows.length > MAX_RESULT_ROWS || !reader.done;
-  if (!reader.done) {
-    // The rest of a streamed result stays pending on the connection, holding buffers; the
-    // next query on a connection closes the previous one, so run a trivial one now.
-    await connection.run('SELECT 1');
+  const extracted = await connection.extractStatements(code);
+  let table: TableResult = { names: [], types: [], rows: [], truncated: false };
+  for (let index = 0; index < extracted.count; index++) {
+    // Prepared only after the previous statement ran: it may use what that one created.
+    const prepared = await extracted.prepare(index);
+    try {
+      const streamed = prepared.statementType === StatementType.SELECT;
+      const reader = streamed
+        ? await prepared.streamAndReadUntil(MAX_RESULT_ROWS + 1)
+        : await prepared.runAndReadUntil(MAX_RESULT_ROWS + 1);
+      const rows = reader.getRowsJson();
+      const more = rows.length > MAX_RESULT_ROWS || !reader.done;
+      onStatement?.({ index, count: extracted.count, rows: Math.min(rows.length, MAX_RESULT_ROWS), more });
+      if (index === extracted.count - 1) {
+        table = { names: reader.columnNames(), types: reader.columnTypes(), rows: rows.slice(0, MAX_RESULT_ROWS), truncated: more };
+      }
+      // A streamed result left unfinished stays pending on the connection, holding buffers;
+      // the next query on a connection closes the previous one, so run a trivial one now.
+      if (streamed && !reader.done) await connection.run('SELECT 1');
+    } finally {
+      prepared.destroySync();
+    }
   }
-  return { names: reader.columnNames(), types: reader.columnTypes(), rows: rows.slice(0, MAX_RESULT_ROWS), truncated };
+  return table;
 }
 
 /** Code with nothing but comments, whitespace and semicolons (DuckDB fails on it natively). */

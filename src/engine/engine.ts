@@ -27,6 +27,7 @@ export const DEFAULT_SETTINGS: EngineSettings = {
   reapIntervalMs: 500,
 };
 
+/** The engine behind the routes: database, registries, limits, reaper. */
 export class Engine {
   readonly sessions = new Registry<InteractiveSession>();
   readonly batches = new Registry<BatchJob>();

@@ -26,6 +26,7 @@ export interface Tracked {
 /** Livy: finished sessions vanish after `livy.server.session.state-retain.sec` (600 s). */
 export const FINISHED_RETENTION_MS = 10 * 60 * 1000;
 
+/** Sessions (or batches) by id, with Livy's lookup and cleanup rules. */
 export class Registry<T extends Tracked> {
   private nextId = 0;
   private readonly items = new Map<number, T>();

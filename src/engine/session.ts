@@ -5,7 +5,7 @@
  * engine shuts down, or `dead` when the connection cannot start or DuckDB fails fatally.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { applySetting, describeError, isFatal, prepareConnection, queryProgress, runSql } from './duckdb.ts';
+import { applySetting, describeError, interruptUntil, isFatal, prepareConnection, queryProgress, runSql } from './duckdb.ts';
 import { okOutput } from './format.ts';
 import type { Output } from './format.ts';
 import { illegalState } from './http-errors.ts';
@@ -31,6 +31,7 @@ export interface SessionSettings {
   connect: () => Promise<DuckDBConnection>;
 }
 
+/** One `sql` session: its state, its statements, its log, its DuckDB connection. */
 export class InteractiveSession implements Tracked {
   state: SessionState = 'starting';
   readonly log: SessionLog;
@@ -129,7 +130,7 @@ export class InteractiveSession implements Tracked {
     } else if (statement.state === 'running') {
       statement.state = 'cancelling';
       this.log.info(`statement ${id} cancelling: interrupting the query`);
-      this.connection?.interrupt();
+      if (this.connection) interruptUntil(this.connection, () => statement.finished);
     }
   }
 
@@ -182,9 +183,10 @@ export class InteractiveSession implements Tracked {
         statement.state = 'cancelled';
         statement.completed = Date.now();
       }
-      if (this.running) {
-        this.running.state = 'cancelling';
-        this.connection?.interrupt();
+      const running = this.running;
+      if (running) {
+        running.state = 'cancelling';
+        if (this.connection) interruptUntil(this.connection, () => running.finished);
       }
       await this.booting;
       await this.draining;
@@ -202,10 +204,12 @@ export class InteractiveSession implements Tracked {
     for (const statement of this.queue.splice(0)) statement.state = 'cancelled';
   }
 
+  /** A client looked at the session (Livy's heartbeat). */
   heartbeat(): void {
     this.lastHeartbeat = Date.now();
   }
 
+  /** Livy's `heartbeatTimeoutInSecond` and `ttl`/`idleTimeout`: why to delete it now, if at all. */
   expiry(now: number): string | undefined {
     const { heartbeatTimeoutMs, idleTimeoutMs } = this.settings;
     if (heartbeatTimeoutMs > 0 && now - this.lastHeartbeat > heartbeatTimeoutMs) {

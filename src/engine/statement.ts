@@ -17,6 +17,7 @@ export interface StatementJson {
   completed: number;
 }
 
+/** A statement's state, output and timing, as Livy reports them. */
 export class Statement {
   state: StatementState = 'waiting';
   output: Output | null = null;
@@ -66,6 +67,7 @@ export class Statement {
     this.output = output;
   }
 
+  /** Livy's statement JSON. */
   toJSON(): StatementJson {
     return {
       id: this.id,

@@ -3,7 +3,7 @@
  * (livy-rest.md, "Every endpoint"): malformed JSON, unknown fields, oversized code, CSRF.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineForTest, http, idleSession } from './support.ts';
+import { engineForTest, http, idleSession, until } from './support.ts';
 
 let engine: Awaited<ReturnType<typeof engineForTest>>;
 let url: string;
@@ -22,6 +22,7 @@ describe('request bodies', () => {
     expect(r.status).toBe(201);
     const none = await http(url, 'POST', `/sessions/${sid}/statements`, { raw: '{"code":"SELECT 1"}' });
     expect(none.status).toBe(201);
+    await until(() => http(url, 'GET', `/sessions/${sid}/statements/${none.json.id}`), (s) => s.json.state === 'available');
     await http(url, 'DELETE', `/sessions/${r.json.id}`);
   });
 

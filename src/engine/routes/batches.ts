@@ -4,6 +4,7 @@ import type { Engine } from '../engine.ts';
 import { createBatchSchema, parseBody } from '../requests.ts';
 import { commonRoutes } from './common.ts';
 
+/** Fastify plugin for the `/batches` prefix. */
 export const batchRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
   // Livy: 201, `Location: /batches/{id}`, body the Batch (state `starting`).
   app.post('/', async (request, reply) => {

@@ -4,6 +4,7 @@ import type { Engine } from '../engine.ts';
 import { checkKind, createSessionSchema, parseBody } from '../requests.ts';
 import { commonRoutes } from './common.ts';
 
+/** Fastify plugin for the `/sessions` prefix. */
 export const sessionRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
   // Livy: 201, `Location: /sessions/{id}`, body the Session (state `starting`).
   app.post('/', async (request, reply) => {

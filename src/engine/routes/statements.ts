@@ -16,6 +16,7 @@ function active(session: InteractiveSession): InteractiveSession {
   return session;
 }
 
+/** Fastify plugin for the `/sessions/:id/statements` prefix. */
 export const statementRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
   app.get<{ Params: Params; Querystring: { from?: string; size?: string } }>('/', async (request) => {
     const session = active(lookup(engine.sessions, request.params.id));

@@ -7,6 +7,7 @@ import type { Engine } from '../engine.ts';
 /** The Livy release whose REST contract the engine implements. */
 export const LIVY_API_VERSION = '0.8.0';
 
+/** Fastify plugin for `GET /version`. */
 export const versionRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
   app.get('/version', async () => ({
     version: LIVY_API_VERSION,

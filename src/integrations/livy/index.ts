@@ -60,6 +60,7 @@ export interface LivyClientOptions {
   dispatcher?: Dispatcher;
 }
 
+/** A Livy server (or `orch engine`) at one URL: every call of the contract, waits and reattach. */
 export class LivyClient {
   /** The wrapped primitive, for calls this class does not cover. */
   readonly send: Send;

@@ -1,0 +1,75 @@
+/**
+ * Finding work again instead of repeating it: sessions by their unique name, statements by
+ * the marker comment the client put in their code (design.md, "reattached, not repeated").
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LivyConnectionError } from '../../../src/integrations/livy/index.ts';
+import type { LivyClient } from '../../../src/integrations/livy/index.ts';
+import { nth, startFaultProxy } from './fault-proxy.ts';
+import type { FaultProxy } from './fault-proxy.ts';
+import { engineForTest, failure, testClient } from './support.ts';
+
+let engine: Awaited<ReturnType<typeof engineForTest>>;
+let proxy: FaultProxy;
+let livy: LivyClient;
+
+beforeAll(async () => {
+  engine = await engineForTest();
+  proxy = await startFaultProxy(engine.url);
+  livy = testClient(proxy.url);
+});
+afterAll(async () => {
+  await livy.close();
+  await proxy.close();
+  await engine.close();
+});
+
+describe('reattaching to a session', () => {
+  it('finds a session by its unique name', async () => {
+    const created = await livy.createSession({ kind: 'sql', name: 'orch-run1-load-1' });
+    expect((await livy.findSessionByName('orch-run1-load-1'))?.id).toBe(created.id);
+    expect(await livy.findSessionByName('orch-run1-load-9')).toBeUndefined();
+  });
+
+  it('keeps a stored id only if that session still has the expected name and appId', async () => {
+    const mine = await livy.createSession({ kind: 'sql', name: 'orch-run2-t-1' });
+    expect((await livy.reattachSession({ id: mine.id, name: 'orch-run2-t-1', appId: mine.appId! }))?.id).toBe(mine.id);
+  });
+
+  it("does not take somebody else's session that now has the stored id (Livy restarted without recovery)", async () => {
+    const other = await livy.createSession({ kind: 'sql', name: 'someone-else' });
+    expect(await livy.reattachSession({ id: other.id, name: 'orch-run3-t-1' })).toBeUndefined();
+  });
+
+  it('falls back to the name when the stored id is gone', async () => {
+    const mine = await livy.createSession({ kind: 'sql', name: 'orch-run4-t-1' });
+    expect((await livy.reattachSession({ id: 9999, name: 'orch-run4-t-1' }))?.id).toBe(mine.id);
+  });
+});
+
+describe('reattaching to a statement', () => {
+  it('finds the newest statement carrying a marker', async () => {
+    const sid = (await livy.createSession({ kind: 'sql' })).id;
+    await livy.waitForSessionIdle(sid);
+    await livy.runStatement(sid, { code: 'SELECT 1', marker: 'run5/a/1', sessionKind: 'sql' });
+    const second = await livy.runStatement(sid, { code: 'SELECT 2', marker: 'run5/b/1', sessionKind: 'sql' });
+    expect((await livy.findStatementByMarker(sid, 'run5/b/1'))?.id).toBe(second.id);
+    expect(await livy.findStatementByMarker(sid, 'run5/c/1')).toBeUndefined();
+  });
+
+  it('never re-POSTs a statement whose answer was lost; the marker finds the one that ran', async () => {
+    // Reproduces: the connection drops after Livy accepted POST /statements (proxy restart, LB idle cut).
+    const sid = (await livy.createSession({ kind: 'sql' })).id;
+    await livy.waitForSessionIdle(sid);
+    proxy.faults.push(nth('POST', new RegExp(`^/sessions/${sid}/statements$`), { resetAfterForward: true }));
+    const error = await failure(livy.submitStatement(sid, { code: 'SELECT 42 AS x', marker: 'run6/a/1', sessionKind: 'sql' }));
+    expect(error).toBeInstanceOf(LivyConnectionError);
+    expect(error.message).toContain('may or may not have been applied');
+    expect(proxy.count('POST', `/sessions/${sid}/statements`)).toBe(1);
+    const found = await livy.findStatementByMarker(sid, 'run6/a/1');
+    expect(found).toBeDefined();
+    const done = await livy.waitForStatement(sid, found!.id);
+    expect(done.output).toMatchObject({ status: 'ok', data: { 'application/json': { data: [[42]] } } });
+    expect((await livy.listStatements(sid)).total_statements).toBe(1);
+  });
+});

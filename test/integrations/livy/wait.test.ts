@@ -1,0 +1,24 @@
+/** The adaptive poll: fast at first, slower while nothing changes, fast again on progress. */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_POLL, nextInterval } from '../../../src/integrations/livy/index.ts';
+
+describe('the adaptive poll interval', () => {
+  const poll = { minIntervalMs: 100, maxIntervalMs: 1000, factor: 2 };
+
+  it('grows while nothing changes, up to the ceiling', () => {
+    const seq = [100];
+    for (let i = 0; i < 6; i++) seq.push(nextInterval(seq.at(-1)!, false, poll));
+    expect(seq).toEqual([100, 200, 400, 800, 1000, 1000, 1000]);
+  });
+
+  it('drops back to the minimum as soon as progress moves', () => {
+    expect(nextInterval(800, true, poll)).toBe(100);
+  });
+
+  it('starts fast by default and never waits longer than five seconds', () => {
+    expect(DEFAULT_POLL.minIntervalMs).toBeLessThanOrEqual(250);
+    let interval = DEFAULT_POLL.minIntervalMs;
+    for (let i = 0; i < 50; i++) interval = nextInterval(interval, false);
+    expect(interval).toBe(5000);
+  });
+});
