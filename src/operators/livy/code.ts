@@ -12,7 +12,7 @@ export class NoRunnableVariantError extends OrchError {
   constructor(taskId: string, backend: string, runs: readonly Dialect[], has: string[]) {
     super(
       'ORCH_STATEMENT_NO_VARIANT',
-      `task '${taskId}' has code for ${has.join(', ') || 'no dialect'}, but the ${backend} backend runs ${runs.join(', ')}; add code.${runs[0]} or choose another backend`,
+      `task '${taskId}' has code for ${has.join(', ') || 'no dialect'}, but the ${backend} runs ${runs.join(', ')}; add code.${runs[0]} or choose another backend`,
     );
   }
 }

@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import type { OperatorImpl } from '../../core/operator.ts';
-import { LivyClient, type LogRead, type Session, type Statement, type StatementOkOutput } from '../../integrations/livy/index.ts';
+import { LivyClient, LivyStatementCancelledError, LivyStatementFailedError, type LogRead, type Session, type Statement, type StatementOkOutput } from '../../integrations/livy/index.ts';
 import type { Dialect, StatementOptions, TaskContext } from '../../sdk/index.ts';
 import { SESSION_KIND, type ClusterBackend, type ClusterInfo } from '../cluster/backend.ts';
 import type { Backends } from '../cluster/backends.ts';
@@ -40,7 +40,8 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
     // Everything that can fail on bad input fails here, before the cluster is touched.
     const output = options.output === undefined ? undefined : outputDirs(ctx, options.output);
     const dialects = Array.isArray(info.dialects) ? (info.dialects as Dialect[]) : backend.dialects;
-    const prepared = prepareCode(ctx, options.code, backend.name, dialects, { ...output });
+    const where = info.dialects ? `${backend.name} backend (its server at ${info.livyUrl} is an orch engine)` : `${backend.name} backend`;
+    const prepared = prepareCode(ctx, options.code, where, dialects, { ...output });
     ctx.log.external('code', prepared.code);
     return { info, backend, prepared, output, work: { client: new LivyClient(backend.livyOptions(info)), finished: false } as Work };
   };
@@ -50,11 +51,22 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
    * directory, swaps a successful output into place and drops a failed one's staging.
    * Elsewhere the code does that itself (see scala-statements/).
    */
-  const settle = async (ctx: TaskContext, info: ClusterInfo, output: OutputDirs | undefined, work: () => Promise<Record<string, unknown>>): Promise<unknown> => {
+  const settle = async (
+    ctx: TaskContext,
+    info: ClusterInfo,
+    output: OutputDirs | undefined,
+    work: (restage: () => void) => Promise<Record<string, unknown>>,
+    resuming = false,
+  ): Promise<unknown> => {
     const local = output !== undefined && info.localFiles === true;
-    if (local) prepareStaging(output.staging_dir);
+    const restage = () => {
+      if (local) prepareStaging(output.staging_dir);
+    };
+    // A resumed try's statement may still be writing its staging directory (or be done with
+    // it): it is emptied only when a statement is about to be submitted.
+    if (!resuming) restage();
     try {
-      const result = await work();
+      const result = await work(restage);
       if (!output) return result;
       if (local) {
         swapIntoPlace(output.staging_dir, output.output_dir);
@@ -82,7 +94,7 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
 
     async resume(ctx, options) {
       const { info, prepared, output, work } = start(ctx, options);
-      return settle(ctx, info, output, async () => {
+      return settle(ctx, info, output, async (restage) => {
         try {
           const kind = SESSION_KIND[prepared.dialect];
           const recorded = ctx.handles.list('livy-session')[0];
@@ -97,11 +109,12 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
             return await follow(ctx, work, session.id, found.id);
           }
           await work.client.waitForSessionIdle(session.id, { signal: ctx.signal });
+          restage();
           return await submitAndFollow(ctx, work, session.id, prepared.code, kind);
         } finally {
           await release(ctx, work);
         }
-      });
+      }, true);
     },
   };
 }
@@ -140,7 +153,7 @@ async function submitAndFollow(ctx: TaskContext, work: Work, sessionId: number, 
 
 async function follow(ctx: TaskContext, work: Work, sessionId: number, statementId: number): Promise<Record<string, unknown>> {
   let reported = -1;
-  const done: Statement = await work.client.waitForStatement(sessionId, statementId, {
+  const done: Statement = await waitFollowing(work, () => work.client.waitForStatement(sessionId, statementId, {
     signal: ctx.signal,
     logs: work.client.logReader('sessions', sessionId),
     onLog: (read: LogRead) => {
@@ -152,12 +165,22 @@ async function follow(ctx: TaskContext, work: Work, sessionId: number, statement
       if (pct > reported) ctx.log.info(`statement ${statementId}: ${pct}%`);
       reported = Math.max(reported, pct);
     },
-  });
+  }));
   work.finished = true;
   const output = done.output as StatementOkOutput;
   const text = output.data['text/plain'];
   if (typeof text === 'string' && text) for (const line of text.split('\n')) ctx.log.external('output', line);
   return { sessionId, statementId, output: output.data['application/json'] ?? text ?? null };
+}
+
+/** Wait; a statement that ended on the server (failed or cancelled there) needs no cancel afterwards. */
+async function waitFollowing(work: Work, wait: () => Promise<Statement>): Promise<Statement> {
+  try {
+    return await wait();
+  } catch (err) {
+    if (err instanceof LivyStatementFailedError || err instanceof LivyStatementCancelledError) work.finished = true;
+    throw err;
+  }
 }
 
 /** Cancel what is still running and delete the session; never throws (the outcome is already decided). */

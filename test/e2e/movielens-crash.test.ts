@@ -1,0 +1,163 @@
+/**
+ * The crash test for the Livy pipeline: `orch run` is SIGKILLed while transforms run on the
+ * embedded engine, and the same command run again finishes that run — against the same
+ * engine (which outlived the scheduler), following the statement that was still running,
+ * and without submitting again the statements that had finished.
+ */
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DbView, killAll, orch, spawnOrch, waitFor } from '../helpers/cli.ts';
+import { workspace, type Workspace } from '../helpers/dags.ts';
+import { SAMPLE, SDK_OPERATORS, STATEMENTS, duckdb, enginePids, killEngines, parquet, processRunning, queryDb, readCsv, xcomOf } from '../helpers/movielens.ts';
+
+/** `count(*) … WHERE hash(range) % 7 < 7` over this many rows: several seconds of DuckDB on 2 cores, and the count is exact. */
+const SLOW_ROWS = 1_000_000_000;
+
+let ws: Workspace;
+let db: DbView;
+let out: string;
+let conf: string;
+
+beforeEach(() => {
+  ws = workspace();
+  db = new DbView(ws.db);
+  out = join(ws.root, 'out');
+  conf = JSON.stringify({ output: out });
+  const slow = join(ws.root, 'slow.duckdb.sql');
+  writeFileSync(slow, `COPY (SELECT count(*) AS n FROM range(${SLOW_ROWS}) WHERE hash(range) % 7 < 7) TO '{{ staging_dir }}' (FORMAT parquet, PER_THREAD_OUTPUT true);\n`);
+  ws.writeDag(
+    'crash_movielens',
+    `${SDK_OPERATORS}
+     const d = dag({
+       id: 'crash_movielens',
+       maxActiveTasks: 3,
+       params: z.object({ source: z.string().default(${JSON.stringify(SAMPLE)}), output: z.string() }),
+     });
+     const create = d.task({ id: 'create_cluster', operator: cluster.create({ name: 'crash' }) });
+     const ready = d.task({ id: 'wait_for_cluster', upstream: [create], operator: cluster.waitReady({ cluster: create }) });
+     const transform = (name: string, file: string) => d.task({
+       id: 'transform_' + name,
+       upstream: [ready],
+       retries: 1,
+       retryDelay: '100ms',
+       operator: livy.statement({ cluster: create, output: '{{ params.output }}/' + name, code: { duckdb: codeFile(file) } }),
+     });
+     const transforms = [
+       transform('movies', ${JSON.stringify(join(STATEMENTS, 'movies.duckdb.sql'))}),
+       transform('links', ${JSON.stringify(join(STATEMENTS, 'links.duckdb.sql'))}),
+       transform('slow', ${JSON.stringify(slow)}),
+     ];
+     d.task({ id: 'terminate_cluster', upstream: transforms, operator: cluster.terminate({ cluster: create }) });
+     export default d;`,
+  );
+});
+
+afterEach(async () => {
+  await killAll();
+  killEngines(ws.db);
+  db.close();
+  ws.cleanup();
+});
+
+const logOf = (runId: string, task: string, attempt = 1) => db.logs('crash_movielens', runId, task, attempt).join('\n');
+const submissions = (runId: string, task: string) => queryDb(ws.db, `SELECT external_id FROM external_handle WHERE run_id = ? AND task_id = ? AND kind = 'livy-statement'`, runId, task).length;
+
+/**
+ * Start `orch run`, SIGKILL it once transform_movies and transform_links succeeded and
+ * transform_slow's statement is running; return what the dead process left.
+ */
+async function crashDuringSlowTransform() {
+  const victim = spawnOrch(ws, ['run', 'crash_movielens', '--conf', conf]);
+  const runId = await waitFor(
+    'transform_movies and transform_links to succeed while transform_slow runs its statement',
+    () => {
+      const run = db.runs('crash_movielens')[0];
+      const t = db.tasks('crash_movielens');
+      if (!run || t.transform_movies?.state !== 'success' || t.transform_links?.state !== 'success' || t.transform_slow?.state !== 'running') return false;
+      return /submitted statement \d+ to session \d+/.test(logOf(run.runId, 'transform_slow')) && run.runId;
+    },
+    60_000,
+    () => `tasks: ${JSON.stringify(db.tasks('crash_movielens'))}\nstdout:\n${victim.stdout}\nstderr:\n${victim.stderr}`,
+  );
+  victim.child.kill('SIGKILL');
+  expect((await victim.waitForExit(10_000)).signal).toBe('SIGKILL');
+
+  // The run is unfinished; the engine (detached) is still up, running the statement.
+  const { pid, livyUrl } = xcomOf<{ pid: number; livyUrl: string }>(ws.db, runId, 'create_cluster')!;
+  expect(processRunning(pid)).toBe(true);
+  expect(db.tasks('crash_movielens', runId)).toMatchObject({ transform_slow: { state: 'running', tryNumber: 1 }, terminate_cluster: { state: 'none' } });
+  const [, statementId, sessionId] = /submitted statement (\d+) to session (\d+)/.exec(logOf(runId, 'transform_slow'))!;
+  return { runId, pid, livyUrl, sessionId: Number(sessionId), statementId: Number(statementId) };
+}
+
+/** The state of a statement, straight from the engine. */
+async function statementState(livyUrl: string, sessionId: number, statementId: number): Promise<string> {
+  const response = await fetch(`${livyUrl}/sessions/${sessionId}/statements/${statementId}`, { signal: AbortSignal.timeout(10_000) });
+  return ((await response.json()) as { state: string }).state;
+}
+
+describe('orch run killed with SIGKILL during the transforms', () => {
+  it('is finished by the same command: same run, same engine, finished statements not submitted again', async () => {
+    const { runId, pid, sessionId, statementId } = await crashDuringSlowTransform();
+
+    const r = await orch(ws, ['run', 'crash_movielens', '--conf', conf], { timeoutMs: 120_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`resumed run ${runId}: success`);
+    expect(db.runs('crash_movielens')).toEqual([expect.objectContaining({ runId, state: 'success' })]);
+
+    // Every task ran once: the killed try was resumed as the same try, nothing retried.
+    expect(db.tasks('crash_movielens', runId)).toEqual(
+      Object.fromEntries(
+        ['create_cluster', 'wait_for_cluster', 'transform_movies', 'transform_links', 'transform_slow', 'terminate_cluster'].map((t) => [t, { state: 'success', tryNumber: 1 }]),
+      ),
+    );
+    expect(queryDb(ws.db, `SELECT task_id, count(*) AS tries FROM task_try WHERE run_id = ? GROUP BY task_id HAVING tries > 1`, runId)).toEqual([]);
+
+    // One engine for the whole run: created once, used by the resumed try, stopped at the end.
+    expect(enginePids(ws.db)).toEqual([pid]);
+    expect(readdirSync(join(ws.home, 'engines'))).toHaveLength(1);
+    expect(processRunning(pid)).toBe(false);
+
+    // Finished statements were not submitted again; the running one was followed, not resubmitted.
+    for (const t of ['transform_movies', 'transform_links']) {
+      expect(submissions(runId, t), t).toBe(1);
+      expect(logOf(runId, t), t).not.toMatch(/resuming|reattached/);
+    }
+    expect(submissions(runId, 'transform_slow')).toBe(1);
+    const slowLog = logOf(runId, 'transform_slow');
+    expect(slowLog).toMatch(/died; resuming it in pid/);
+    expect(slowLog).toContain(`reattached to Livy session ${sessionId}`);
+    expect(slowLog).toMatch(new RegExp(`statement ${statementId} is still known to Livy \\((waiting|running|available)\\); following it instead of submitting again`));
+    expect(slowLog.match(/submitted statement/g)).toHaveLength(1);
+    expect(xcomOf(ws.db, runId, 'transform_slow')).toMatchObject({ sessionId, statementId });
+
+    // The outputs are complete, including the one whose statement ran across the crash.
+    expect(readdirSync(out).sort()).toEqual(['links', 'movies', 'slow']);
+    expect(await duckdb(`SELECT n FROM ${parquet(join(out, 'slow'))}`)).toEqual([{ n: BigInt(SLOW_ROWS) }]);
+    for (const d of ['movies', 'links']) {
+      const [{ n }] = (await duckdb(`SELECT count(*) AS n FROM ${parquet(join(out, d))}`)) as [{ n: bigint }];
+      expect(Number(n), d).toBe(readCsv(SAMPLE, d).rows.length);
+    }
+  }, 180_000);
+
+  it('publishes the output of a statement that finished while no orch was running', async () => {
+    const { runId, livyUrl, sessionId, statementId } = await crashDuringSlowTransform();
+    const deadline = Date.now() + 120_000;
+    let state: string;
+    while (['waiting', 'running'].includes((state = await statementState(livyUrl, sessionId, statementId)))) {
+      if (Date.now() > deadline) throw new Error(`statement ${statementId} of session ${sessionId} did not finish within 120 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(state).toBe('available');
+
+    const r = await orch(ws, ['run', 'crash_movielens', '--conf', conf], { timeoutMs: 120_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`resumed run ${runId}: success`);
+    expect(db.tasks('crash_movielens', runId).transform_slow).toEqual({ state: 'success', tryNumber: 1 });
+    expect(logOf(runId, 'transform_slow')).toContain(`statement ${statementId} is still known to Livy (available); following it instead of submitting again`);
+    expect(submissions(runId, 'transform_slow')).toBe(1);
+    expect(await duckdb(`SELECT n FROM ${parquet(join(out, 'slow'))}`)).toEqual([{ n: BigInt(SLOW_ROWS) }]);
+    expect(readdirSync(out).sort()).toEqual(['links', 'movies', 'slow']);
+  }, 240_000);
+});

@@ -1,0 +1,140 @@
+/**
+ * livy.statement against a real engine process, as a user meets it through `orch run`:
+ * templates rendered (or refused) before anything reaches the cluster, a missing input
+ * named, an executionTimeout that cancels the statement and deletes the session, and a
+ * task with no code the backend can run.
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DbView, killAll, orch, type CliResult } from '../helpers/cli.ts';
+import { workspace, type Workspace } from '../helpers/dags.ts';
+import { SDK_OPERATORS, STATEMENTS, engineByHand, killEngines, livySessions, processRunning, queryDb, xcomOf } from '../helpers/movielens.ts';
+
+let ws: Workspace;
+let db: DbView;
+
+beforeEach(() => {
+  ws = workspace();
+  db = new DbView(ws.db);
+});
+
+afterEach(async () => {
+  await killAll();
+  killEngines(ws.db);
+  db.close();
+  ws.cleanup();
+});
+
+/**
+ * A DAG `stmt_dag`: create_cluster → wait_for_cluster → stmt → terminate_cluster, where
+ * `stmt` is a livy.statement with `options` (TypeScript source: code, output, …).
+ */
+function writeStatementDag(options: string, taskArgs = 'retries: 0,'): void {
+  ws.writeDag(
+    'stmt_dag',
+    `${SDK_OPERATORS}
+     const d = dag({ id: 'stmt_dag', params: z.object({ label: z.string().default('weekly'), source: z.string().default('.') }) });
+     const create = d.task({ id: 'create_cluster', operator: cluster.create({ name: 'stmt' }) });
+     const ready = d.task({ id: 'wait_for_cluster', upstream: [create], operator: cluster.waitReady({ cluster: create }) });
+     const stmt = d.task({ id: 'stmt', upstream: [ready], ${taskArgs} operator: livy.statement({ cluster: create, ${options} }) });
+     d.task({ id: 'terminate_cluster', upstream: [stmt], operator: cluster.terminate({ cluster: create }) });
+     export default d;`,
+  );
+}
+
+/** `orch run stmt_dag --backend livy` against `url`; returns the result and the run id. */
+async function runOnLivy(url: string, conf: Record<string, unknown> = {}): Promise<{ r: CliResult; runId: string }> {
+  const r = await orch(ws, ['run', 'stmt_dag', '--backend', 'livy', '--conf', JSON.stringify(conf)], { timeoutMs: 90_000, env: { ORCH_LIVY_URL: url } });
+  const runId = /^run (\S+): (?:success|failed)$/m.exec(r.stdout)?.[1];
+  if (!runId) throw new Error(`no summary line\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  return { r, runId };
+}
+
+const stmtLog = (runId: string) => db.logs('stmt_dag', runId, 'stmt', 1).join('\n');
+
+/** The next session the engine opens gets id 0 only if none was ever opened on it. */
+async function nextSessionId(url: string): Promise<number> {
+  const response = await fetch(`${url}/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-requested-by': 'test' },
+    body: JSON.stringify({ kind: 'sql' }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return ((await response.json()) as { id: number }).id;
+}
+
+describe('livy.statement templates', () => {
+  it('renders params, run facts and XComs into the code, and keeps the rendered code with the try', async () => {
+    writeStatementDag(`code: { duckdb: "SELECT '{{ params.label }}' AS label, '{{ run_id }}' AS run, '{{ ds }}' AS ds, '{{ xcom.create_cluster.backend }}' AS backend" }`);
+    const engine = await engineByHand(ws);
+    const { r, runId } = await runOnLivy(engine.url, { label: 'monthly' });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const ds = runId.replace(/^manual__/, '').slice(0, 10);
+    const rendered = `SELECT 'monthly' AS label, '${runId}' AS run, '${ds}' AS ds, 'livy' AS backend`;
+    expect(xcomOf(ws.db, runId, 'stmt')).toMatchObject({ output: { data: [['monthly', runId, ds, 'livy']] } });
+    expect(queryDb(ws.db, `SELECT source, message FROM task_log WHERE run_id = ? AND task_id = 'stmt' AND source = 'code'`, runId)).toEqual([
+      { source: 'code', message: rendered },
+    ]);
+  });
+
+  it('fails the task on an unknown variable before anything is submitted, naming the file, line and variable', async () => {
+    const file = join(ws.root, 'report.duckdb.sql');
+    writeFileSync(file, `-- a report\nSELECT '{{ params.label }}' AS label,\n       '{{ params.nope }}' AS nope;\n`);
+    writeStatementDag(`code: { duckdb: codeFile(${JSON.stringify(file)}) }`);
+    const engine = await engineByHand(ws);
+    const { r, runId } = await runOnLivy(engine.url);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`✗ stmt: ${file}, line 3: {{ params.nope }}: unknown variable; known here: params.label, params.source`);
+    expect(db.tasks('stmt_dag', runId)).toMatchObject({ stmt: { state: 'failed', tryNumber: 1 }, terminate_cluster: { state: 'success' } });
+    // Nothing reached the engine: no session recorded, none opened on it ever.
+    expect(stmtLog(runId)).not.toMatch(/Livy session|submitted/);
+    expect(queryDb(ws.db, `SELECT * FROM external_handle WHERE kind LIKE 'livy-%'`)).toEqual([]);
+    expect(await nextSessionId(engine.url)).toBe(0);
+  });
+});
+
+describe('livy.statement failures', () => {
+  it('fails a task whose input file is missing with a message naming the path, publishing nothing', async () => {
+    const source = join(ws.root, 'empty-download');
+    const out = join(ws.root, 'out');
+    mkdirSync(source);
+    mkdirSync(out);
+    writeStatementDag(`output: ${JSON.stringify(out)} + '/ratings', code: { duckdb: codeFile(${JSON.stringify(join(STATEMENTS, 'ratings.duckdb.sql'))}) }`);
+    const engine = await engineByHand(ws);
+    const { r, runId } = await runOnLivy(engine.url, { source });
+    expect(r.code).toBe(1);
+    const error = /^ {2}✗ stmt: (.*)$/m.exec(r.stdout)?.[1];
+    expect(error, r.stdout).toContain(join(source, 'ratings.csv'));
+    expect(db.tasks('stmt_dag', runId).stmt).toEqual({ state: 'failed', tryNumber: 1 });
+    expect(readdirSync(out)).toEqual([]);
+    expect(await livySessions(engine.url)).toMatchObject({ total: 0 });
+  });
+
+  it('cancels the statement and deletes the session when executionTimeout expires', async () => {
+    writeStatementDag(`code: { duckdb: 'SELECT count(*) FROM range(100000000000) WHERE hash(range) % 7 < 7' }`, `retries: 0, executionTimeout: '4s',`);
+    const engine = await engineByHand(ws);
+    const { r, runId } = await runOnLivy(engine.url);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("✗ stmt: task 'stmt' exceeded its executionTimeout of 4000 ms");
+    const log = stmtLog(runId);
+    const [, statementId, sessionId] = /submitted statement (\d+) to session (\d+)/.exec(log) ?? [];
+    expect(statementId, log).toBeDefined();
+    expect(log).toContain(`cancelled statement ${statementId}`);
+    expect(log).toContain(`deleted Livy session ${sessionId}`);
+    expect(await livySessions(engine.url)).toMatchObject({ total: 0, sessions: [] });
+    expect(queryDb(ws.db, `SELECT kind FROM external_handle WHERE kind LIKE 'livy-%' AND released_at IS NULL`)).toEqual([]);
+  });
+
+  it('fails a task with only a spark variant on the embedded backend, naming the dialects the backend runs', async () => {
+    writeStatementDag(`code: { spark: 'spark.range(10).count()' }`);
+    const r = await orch(ws, ['run', 'stmt_dag'], { timeoutMs: 90_000 });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`✗ stmt: task 'stmt' has code for spark, but the embedded backend runs duckdb; add code.duckdb or choose another backend`);
+    const runId = db.runs('stmt_dag')[0]!.runId;
+    expect(db.tasks('stmt_dag', runId)).toMatchObject({ create_cluster: { state: 'success' }, stmt: { state: 'failed' }, terminate_cluster: { state: 'success' } });
+    expect(stmtLog(runId)).not.toMatch(/Livy session/);
+    const { pid } = xcomOf<{ pid: number }>(ws.db, runId, 'create_cluster')!;
+    expect(processRunning(pid)).toBe(false);
+  });
+});
