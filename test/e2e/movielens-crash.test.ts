@@ -130,6 +130,10 @@ describe('orch run killed with SIGKILL during the transforms', () => {
     expect(slowLog).toContain(`reattached to Livy session ${sessionId}`);
     expect(slowLog).toMatch(new RegExp(`statement ${statementId} is still known to Livy \\((waiting|running|available)\\); following it instead of submitting again`));
     expect(slowLog.match(/submitted statement/g)).toHaveLength(1);
+    // The Livy log continues where the dead process stopped reading it: no line twice.
+    const livyLines = db.logs('crash_movielens', runId, 'transform_slow', 1).filter((l) => /^(stdout|stderr|YARN Diagnostics): /.test(l));
+    expect(livyLines.length).toBeGreaterThan(0);
+    expect(new Set(livyLines).size).toBe(livyLines.length);
     expect(xcomOf(ws.db, runId, 'transform_slow')).toMatchObject({ sessionId, statementId });
 
     // The outputs are complete, including the one whose statement ran across the crash.

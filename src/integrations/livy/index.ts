@@ -34,7 +34,7 @@ export * from './errors.ts';
 export type * from './types.ts';
 export { FINAL_SESSION_STATES } from './types.ts';
 export { LogReader, logTail } from './logs.ts';
-export type { LogLine, LogRead, LogOwner } from './logs.ts';
+export type { LogLine, LogRead, LogOwner, LogPosition } from './logs.ts';
 export { markerComment } from './statements.ts';
 export { nextInterval, DEFAULT_POLL } from './wait.ts';
 export type { PollOptions } from './wait.ts';

@@ -41,6 +41,9 @@ export interface LogRead {
 
 export type LogOwner = 'sessions' | 'batches';
 
+/** A reader's position: per section, how many lines it had seen and the last few of them. */
+export type LogPosition = Record<string, { count: number; tail: string[] }>;
+
 interface Section {
   name: string;
   /** Whether the section starts with a header line (a headerless log is one section). */
@@ -78,6 +81,17 @@ export class LogReader {
   ) {
     this.overlap = Math.max(1, options.overlap ?? 5);
     this.pageSize = options.pageSize ?? 1000;
+  }
+
+  /** What this reader has seen, per section: store it to continue after a restart. */
+  position(): LogPosition {
+    return Object.fromEntries([...this.seen].map(([name, seen]) => [name, { count: seen.count, tail: [...seen.tail] }]));
+  }
+
+  /** Continue from a position saved by `position()` (e.g. by a process that died), so no line is returned twice. */
+  resumeFrom(position: LogPosition): this {
+    for (const [name, seen] of Object.entries(position)) this.seen.set(name, { count: seen.count, tail: [...seen.tail] });
+    return this;
   }
 
   /** Fetch what is new since the last read. */

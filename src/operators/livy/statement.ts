@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import type { OperatorImpl } from '../../core/operator.ts';
-import { LivyClient, LivyStatementCancelledError, LivyStatementFailedError, type LogRead, type Session, type Statement, type StatementOkOutput } from '../../integrations/livy/index.ts';
+import { LivyClient, LivyStatementCancelledError, LivyStatementFailedError, type LogPosition, type LogRead, type Session, type Statement, type StatementOkOutput } from '../../integrations/livy/index.ts';
 import type { Dialect, StatementOptions, TaskContext } from '../../sdk/index.ts';
 import { SESSION_KIND, type ClusterBackend, type ClusterInfo } from '../cluster/backend.ts';
 import type { Backends } from '../cluster/backends.ts';
@@ -153,12 +153,17 @@ async function submitAndFollow(ctx: TaskContext, work: Work, sessionId: number, 
 
 async function follow(ctx: TaskContext, work: Work, sessionId: number, statementId: number): Promise<Record<string, unknown>> {
   let reported = -1;
+  const handle = ctx.handles.list('livy-session').find((h) => h.externalId === String(sessionId));
+  const reader = work.client.logReader('sessions', sessionId);
+  // After a restart, continue the log where the dead process stopped: no line twice.
+  if (handle?.data?.log) reader.resumeFrom(handle.data.log as LogPosition);
   const done: Statement = await waitFollowing(work, () => work.client.waitForStatement(sessionId, statementId, {
     signal: ctx.signal,
-    logs: work.client.logReader('sessions', sessionId),
+    logs: reader,
     onLog: (read: LogRead) => {
       for (const note of read.dropped) ctx.log.warn(note);
       for (const line of read.lines) ctx.log.external('livy', `${line.stream}: ${line.text}`);
+      if (read.lines.length && handle) ctx.handles.record({ kind: handle.kind, externalId: handle.externalId, url: handle.url, data: { ...handle.data, log: reader.position() } });
     },
     onProgress: (p) => {
       const pct = Math.floor(p * 10) * 10;
