@@ -35,7 +35,7 @@ const transforms = DATASETS.map((name) =>
       cluster: create,
       output: `{{ params.output }}/${name}`,
       code: {
-        spark: codeFile(`../scala-statements/${name}.scala`),
+        spark: [codeFile('../scala-statements/csv-to-parquet.scala'), codeFile(`../scala-statements/${name}.scala`)],
         duckdb: codeFile(`../scala-statements/${name}.duckdb.sql`),
       },
     }),

@@ -1,28 +1,10 @@
 // MovieLens genome-scores.csv → Parquet, for Spark (livy and emr backends).
 // Explicit schema, no inference: relevance is a double in [0, 1].
-import org.apache.hadoop.fs.Path
-import org.apache.spark.sql.types._
-
+// Runs after csv-to-parquet.scala, which defines csvToParquet.
 val schema = StructType(Seq(
   StructField("movieId", IntegerType, nullable = false),
   StructField("tagId", IntegerType, nullable = false),
   StructField("relevance", DoubleType, nullable = false)))
 
-val df = spark.read
-  .schema(schema)
-  .option("header", "true")
-  .option("quote", "\"")
-  .option("escape", "\"")
-  .option("mode", "FAILFAST")
-  .csv("{{ params.source }}/genome-scores.csv")
-
-// Write aside, then swap: a failed or cancelled run never leaves a half-written dataset
-// where a good one stood.
-df.write.mode("overwrite").parquet("{{ staging_dir }}")
-val target = new Path("{{ output_dir }}")
-val fs = target.getFileSystem(spark.sparkContext.hadoopConfiguration)
-val previous = new Path("{{ output_dir }}.old-{{ try_number }}")
-if (fs.exists(target)) fs.rename(target, previous)
-fs.rename(new Path("{{ staging_dir }}"), target)
-fs.delete(previous, true)
-println(s"genome-scores: wrote ${spark.read.parquet("{{ output_dir }}").count()} rows to {{ output_dir }}")
+val rows = csvToParquet(schema, "{{ params.source }}/genome-scores.csv", "{{ staging_dir }}", "{{ output_dir }}")
+println(s"genome-scores: wrote $rows rows to {{ output_dir }}")

@@ -55,8 +55,11 @@ export interface ClusterCreateOptions {
 export interface StatementOptions {
   /** The task that created the cluster (its XCom says where Livy is). */
   cluster: TaskRef | string;
-  /** Code per dialect; the first the backend can run is used (spark, pyspark, sparksql, duckdb). */
-  code: Partial<Record<Dialect, CodeSource>>;
+  /**
+   * Code per dialect; the first the backend can run is used (spark, pyspark, sparksql,
+   * duckdb). A list is sent as one statement, in order (shared helpers first).
+   */
+  code: Partial<Record<Dialect, CodeSource | CodeSource[]>>;
   session?: SessionOptions;
   /**
    * The dataset directory the code produces (placeholders allowed). The code writes to

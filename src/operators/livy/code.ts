@@ -32,25 +32,31 @@ export interface PreparedCode {
 /** The variant to run and its rendered code. */
 export function prepareCode(
   ctx: TaskContext,
-  variants: Partial<Record<Dialect, CodeSource>>,
+  variants: Partial<Record<Dialect, CodeSource | CodeSource[]>>,
   backend: string,
   runs: readonly Dialect[],
   extra: Record<string, unknown> = {},
 ): PreparedCode {
   const dialect = DIALECTS.find((d) => runs.includes(d) && variants[d] !== undefined);
   if (!dialect) throw new NoRunnableVariantError(ctx.taskId, backend, runs, Object.keys(variants));
-  const variant = variants[dialect]!;
-  let raw: string;
-  let source: string;
-  if (typeof variant === 'string') {
-    raw = variant;
-    source = `task '${ctx.taskId}' (${dialect} code)`;
-  } else {
-    if (!existsSync(variant.$file)) throw new CodeFileMissingError(ctx.taskId, variant.$file);
-    raw = readFileSync(variant.$file, 'utf8');
-    source = variant.$file;
+  const parts = ([] as CodeSource[]).concat(variants[dialect]!);
+  const texts: string[] = [];
+  const sources: string[] = [];
+  for (const part of parts) {
+    if (typeof part === 'string') {
+      texts.push(part);
+      sources.push(`task '${ctx.taskId}' (${dialect} code)`);
+    } else {
+      if (!existsSync(part.$file)) throw new CodeFileMissingError(ctx.taskId, part.$file);
+      texts.push(readFileSync(part.$file, 'utf8'));
+      sources.push(part.$file);
+    }
   }
-  return { dialect, source, code: renderTemplate(raw, { ...templateVars(ctx, raw), ...extra }, source) };
+  const raw = texts.join('\n');
+  // Errors name the file a placeholder is in: render each part on its own.
+  const vars = { ...templateVars(ctx, raw), ...extra };
+  const code = texts.map((t, i) => renderTemplate(t, vars, sources[i]!)).join('\n');
+  return { dialect, source: sources.join(' + '), code };
 }
 
 /** What `{{ … }}` may name: Airflow's names for run facts, params, and XComs of this run. */
