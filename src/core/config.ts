@@ -6,6 +6,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
+import { closest } from '../util/suggest.ts';
+
+const hint = (word: string, known: string[]) => {
+  const h = closest(word, known);
+  return h ? ` (did you mean '${h}'?)` : '';
+};
 
 const FileSchema = z
   .object({
@@ -56,7 +62,11 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       throw new ConfigError(
         file,
         parsed.error.issues
-          .map((i) => (i.code === 'unrecognized_keys' ? `unknown setting ${i.keys.map((k) => `'${k}'`).join(', ')}` : `${i.path.join('.')}: ${i.message}`))
+          .map((i) =>
+            i.code === 'unrecognized_keys'
+              ? i.keys.map((k) => `unknown setting '${k}'${hint(k, Object.keys(FileSchema.shape))}`).join('; ')
+              : `${i.path.join('.')}: ${i.message}`,
+          )
           .join('; '),
       );
     }

@@ -72,6 +72,10 @@ export function registerTasksCommands(program: Command, global: () => GlobalOpti
             abortGraceMs: 10_000,
             controller,
           });
+          for (const h of taskCtx.handles.list()) {
+            // Nothing is recorded, so no teardown or reaper will ever see what the task opened.
+            process.stdout.write(`\nnote: the task opened ${h.kind} ${h.externalId}${h.data?.pid ? ` (pid ${String(h.data.pid)})` : ''}${h.url ? ` at ${h.url}` : ''} and it is still there; stop it yourself when done\n`);
+          }
           if (result.state === 'success') {
             process.stdout.write(`\n${taskId}: success${result.value !== undefined ? `\nreturn value: ${JSON.stringify(result.value)}` : ''}\n`);
             return 0;
