@@ -69,7 +69,8 @@ export class RunDriver {
   private readonly running = new Map<string, RunningTry>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private draining = false;
-  private cancelled = false;
+  /** The cancel reason once the run is cancelled. */
+  private cancelled: string | false = false;
   private finished = false;
 
   constructor(
@@ -116,6 +117,10 @@ export class RunDriver {
   /** Decide and start what can run now; finish the run when nothing is left. */
   evaluate(): void {
     if (this.finished) return;
+    if (this.cancelled) {
+      if (this.running.size > 0) return;
+      this.skipForCancel(this.cancelled);
+    }
     const { store, clock } = this.deps;
     const now = clock.now();
     let candidates: { task: TaskDefinition; ti: TaskInstanceRow }[] = [];
@@ -155,14 +160,23 @@ export class RunDriver {
     this.finishIfDone();
   }
 
-  /** Stop the run: abort running tries; tasks not started are skipped, except teardowns. */
+  /**
+   * Stop the run: abort running tries; once they have ended, tasks not started are
+   * skipped, except teardowns, which then run. Waiting matters: a teardown must not run
+   * while the task that creates what it tears down is still being stopped.
+   */
   cancel(reason = 'the run was cancelled'): void {
     if (this.finished || this.cancelled) return;
-    this.cancelled = true;
-    const { store, clock } = this.deps;
-    store.runs.requestCancel(this.dagId, this.runId);
-    this.deps.logger.warn({ dag: this.dagId, run: this.runId }, `cancelling run: ${reason}`);
+    this.cancelled = reason;
+    this.deps.store.runs.requestCancel(this.dagId, this.runId);
+    this.deps.logger.info({ dag: this.dagId, run: this.runId }, `cancelling run: ${reason}`);
     for (const [taskId, r] of this.running) this.stopTry(taskId, r, 'cancel', reason);
+    this.evaluate();
+  }
+
+  /** After a cancel, with nothing running any more: skip what had not started, teardowns excepted. */
+  private skipForCancel(reason: string): void {
+    const { store, clock } = this.deps;
     store.immediate(() => {
       for (const ti of store.tis.listForRun(this.dagId, this.runId)) {
         const task = this.dag.tasks.get(ti.taskId);
@@ -170,7 +184,6 @@ export class RunDriver {
         if (store.tis.setState(this.key(ti.taskId), 'skipped', clock.now().toISOString(), NOT_STARTED, reason)) this.emit(ti.taskId, 'skipped', ti.tryNumber);
       }
     });
-    this.evaluate();
   }
 
   /**

@@ -56,6 +56,29 @@ describe('cancel, mark and clear', () => {
     expect(ran()).toEqual(['create', 'work', 'teardown']);
   });
 
+  it('cancelling during the first task waits for it to stop before running the teardown', async () => {
+    ws.writeDag('slow_create', `
+      const d = dag({ id: 'slow_create' });
+      const create = d.task({ id: 'create', run: (ctx) => new Promise((_, reject) => {
+        // Stopping takes a while, as killing a half-started cluster does.
+        ctx.signal.addEventListener('abort', () => setTimeout(() => reject(ctx.signal.reason), 200));
+      }) });
+      const work = d.task({ id: 'work', upstream: [create], run: () => 1 });
+      d.task({ id: 'teardown', upstream: [work], triggerRule: 'all_done', run: () => 'torn down' });
+      export default d;`);
+    await h.bag.refresh();
+    const done = h.scheduler.runDag('slow_create');
+    await until(() => h.store.runs.list({ dagId: 'slow_create' })[0]?.state === 'running' && h.store.tis.listForRun('slow_create', h.store.runs.list({ dagId: 'slow_create' })[0]!.runId).some((t) => t.taskId === 'create' && t.state === 'running'), 'create to start');
+    const runId = h.store.runs.list({ dagId: 'slow_create' })[0]!.runId;
+    cancelRun(h.store, 'slow_create', runId, new Date());
+    h.scheduler.cancel('slow_create', runId);
+    const result = await done;
+    expect(result.state).toBe('failed');
+    const tries = new Map(h.store.tis.triesForRun('slow_create', runId).map((t) => [t.taskId, t]));
+    expect(tries.get('work')).toBeUndefined();
+    expect(Date.parse(tries.get('teardown')!.startDate)).toBeGreaterThanOrEqual(Date.parse(tries.get('create')!.endDate!));
+  });
+
   it('marking a running task success stops it and lets downstream run', async () => {
     const done = h.scheduler.runDag('pipe', { conf: { workMs: 30_000 } });
     await until(() => ran().includes('work'), 'work to start');
