@@ -120,7 +120,7 @@ export class TaskInstanceStore {
          WHERE ${KEY}${guard}`,
       )
       .run(state, finished ? now : null, error, state, now, ...key(k), ...(from ?? []));
-    if (finished) {
+    if (finished && res.changes === 1) {
       // A manual mark ends a try that was still open.
       this.db
         .prepare(`UPDATE task_try SET state = ?, end_date = ? WHERE ${KEY} AND end_date IS NULL`)
