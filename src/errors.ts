@@ -79,6 +79,16 @@ export class UnknownRunError extends OrchError {
   }
 }
 
+/** `orch run` found an interrupted run of the DAG, but another process took it over first. */
+export class RunOwnedElsewhereError extends OrchError {
+  constructor(dagId: string, runId: string) {
+    super(
+      'ORCH_RUN_OWNED_ELSEWHERE',
+      `run ${runId} of ${dagId} was interrupted and another orch process (a scheduler?) is finishing it now; follow it with \`orch runs list --dag ${dagId}\``,
+    );
+  }
+}
+
 /** `--conf` is not valid JSON or not an object. */
 export class ConfParseError extends OrchError {
   constructor(detail: string) {

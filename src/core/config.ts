@@ -71,6 +71,10 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       );
     }
     fromFile = parsed.data;
+    const heartbeat = fromFile.heartbeatSeconds ?? 2;
+    const lease = fromFile.leaseSeconds ?? 30;
+    // A lease shorter than a few heartbeats expires under a live owner at the first slow write.
+    if (lease < 3 * heartbeat) throw new ConfigError(file, `leaseSeconds (${lease}) must be at least 3 × heartbeatSeconds (${heartbeat})`);
   } else if (explicit) {
     throw new ConfigError(file, 'ORCH_CONFIG names a file that does not exist');
   }

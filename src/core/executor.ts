@@ -17,6 +17,8 @@ export interface TryOptions {
   abortGraceMs: number;
   /** The controller whose signal the context carries; aborting it stops the try. */
   controller: AbortController;
+  /** How long cleanup may take. Default 60 s. */
+  cleanupTimeoutMs?: number;
 }
 
 /** Run a try to its end; never throws. */
@@ -39,10 +41,18 @@ export async function runTry(task: BoundTask, ctx: TaskContext, options: TryOpti
   }
   if (task.cleanup) {
     const outcome: TryOutcome = result.state === 'success' ? { state: 'success' } : { state: 'failed', error: result.error };
+    // Cleanup gets a bounded time too: one that hangs must not hold the try (and its lease) forever.
+    const limit = options.cleanupTimeoutMs ?? 60_000;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await task.cleanup(ctx, outcome);
+      await Promise.race([
+        Promise.resolve().then(() => task.cleanup!(ctx, outcome)),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`did not finish within ${limit / 1000} s; gave up on it`)), limit))),
+      ]);
     } catch (err) {
       ctx.log.error(`cleanup failed: ${errorText(err)}`);
+    } finally {
+      clearTimeout(timer);
     }
   }
   return result;

@@ -48,14 +48,26 @@ export interface DriverDeps {
   kick: () => void;
 }
 
-/** Why a try was stopped from outside; decides what its end is recorded as. */
-type StopKind = 'cancel' | 'shutdown' | 'marked';
+/** Why a try was stopped from outside; decides what its end is recorded as ('lost': nothing, the run has a new owner). */
+type StopKind = 'cancel' | 'shutdown' | 'marked' | 'lost';
 
 interface RunningTry {
   tryNumber: number;
   controller: AbortController;
   settled: Promise<void>;
   stop?: StopKind;
+}
+
+/** The value as it will be stored (JSON), or an error naming the task when it cannot be. */
+function jsonValue(value: unknown, taskId: string): unknown {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    throw new Error(`task '${taskId}' returned a value that cannot be stored as XCom (JSON): ${errorText(err)}`);
+  }
+  if (text === undefined) throw new Error(`task '${taskId}' returned a ${typeof value}, which cannot be stored as XCom (JSON)`);
+  return JSON.parse(text);
 }
 
 const NOT_STARTED: readonly TaskState[] = ['none', 'scheduled', 'queued', 'up_for_retry'];
@@ -97,17 +109,18 @@ export class RunDriver {
       const task = this.dag.tasks.get(ti.taskId);
       const who = `pid ${ti.pid ?? '?'} on ${ti.hostname ?? '?'}`;
       let bound: BoundTask | undefined;
+      let bindError = '';
       try {
         bound = task && bindTask(task, this.deps.registry);
-      } catch {
-        bound = undefined;
+      } catch (err) {
+        bindError = `: ${errorText(err)}`;
       }
       if (task && bound?.resume && store.tis.adoptTry(key, ti.tryNumber, owner, isoAfter(clock, this.deps.leaseMs))) {
         store.logs.append(key, ti.tryNumber, 'warn', 'orch', `the process running this try (${who}) died; resuming it in pid ${owner.pid}`, clock.now().toISOString());
         this.deps.slots.take();
         this.launch(task, bound, ti.tryNumber, ti.maxTries, 'resume');
       } else {
-        const error = `the process running this try (${who}) died and the task cannot be resumed`;
+        const error = `the process running this try (${who}) died and the task cannot be resumed${task ? bindError : ' (it is no longer in the DAG)'}`;
         store.logs.append(key, ti.tryNumber, 'error', 'orch', error, clock.now().toISOString());
         this.recordFailure(task, ti, ti.tryNumber, error, false);
       }
@@ -203,6 +216,20 @@ export class RunDriver {
     this.resolveDone('running');
   }
 
+  /**
+   * Another process owns the run now (this one stalled past its lease): stop every try
+   * without recording anything — the new owner decides — and stop driving.
+   */
+  abandon(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.draining = true;
+    for (const t of this.retryTimers.values()) clearTimeout(t);
+    for (const [taskId, r] of this.running) this.stopTry(taskId, r, 'lost', 'another orch process took this run over');
+    this.deps.logger.error({ dag: this.dagId, run: this.runId }, 'lost the lease on this run to another process; stopped driving it');
+    this.resolveDone('running');
+  }
+
   /** Notice changes other processes made (cancel, mark, clear) and act on them. */
   sync(): void {
     if (this.finished) return;
@@ -230,10 +257,11 @@ export class RunDriver {
     if (!slots.tryTake()) return;
     let outcome: number | 'full' | 'no_pool' | 'moved';
     outcome = store.immediate(() => {
-      if (store.tis.countActiveForDag(this.dagId) >= this.dag.maxActiveTasks) return 'full';
+      const now = clock.now().toISOString();
+      if (store.tis.countActiveForDag(this.dagId, now) >= this.dag.maxActiveTasks) return 'full';
       const poolSlots = store.dags.poolSlots(task.pool);
       if (poolSlots === undefined) return 'no_pool';
-      if (store.tis.countActiveInPool(task.pool) >= poolSlots) return 'full';
+      if (store.tis.countActiveInPool(task.pool, now) >= poolSlots) return 'full';
       return store.tis.startTry(this.key(task.id), ['scheduled', 'up_for_retry'], owner, clock.now().toISOString(), isoAfter(clock, this.deps.leaseMs)) ?? 'moved';
     });
     if (typeof outcome !== 'number') {
@@ -269,26 +297,47 @@ export class RunDriver {
   }
 
   private onTryEnd(task: TaskDefinition, ctx: TaskContext, entry: RunningTry, result: TryResult): void {
-    const { store, clock, slots } = this.deps;
     this.running.delete(task.id);
-    slots.give();
+    this.deps.slots.give();
+    try {
+      if (entry.stop === 'lost') return; // another process owns the run now: record nothing
+      this.recordEnd(task, ctx, entry, result);
+    } catch (err) {
+      // Whatever went wrong writing the outcome, the task must not stay 'running' forever.
+      const message = `recording the end of try ${entry.tryNumber} failed: ${errorText(err)}`;
+      this.deps.logger.error({ err, dag: this.dagId, task: task.id }, message);
+      try {
+        const ti = this.deps.store.tis.get(this.key(task.id));
+        if (ti) this.recordFailure(task, ti, entry.tryNumber, message, true);
+      } catch (again) {
+        this.deps.logger.error({ err: again, dag: this.dagId, task: task.id }, 'could not record the failure either');
+      }
+    } finally {
+      this.deps.kick();
+    }
+  }
+
+  private recordEnd(task: TaskDefinition, ctx: TaskContext, entry: RunningTry, result: TryResult): void {
+    const { store, clock } = this.deps;
     const key = this.key(task.id);
     const now = clock.now().toISOString();
-    if (entry.stop === 'shutdown') {
-      ctx.log.warn('try interrupted by shutdown; it will run again');
-      store.immediate(() => {
-        if (store.tis.finishTry(key, entry.tryNumber, 'scheduled', now, null)) store.tis.giveBackTry(key, entry.tryNumber);
-      });
-    } else if (result.state === 'success') {
+    if (result.state === 'success') {
+      // Checked before shutdown: work that finished is kept even if a drain interrupted its cleanup.
+      const value = result.value === undefined ? undefined : jsonValue(result.value, task.id);
       const recorded = store.immediate(() => {
         const ok = store.tis.finishTry(key, entry.tryNumber, 'success', now, null);
-        if (ok && result.value !== undefined) store.xcom.set(key, RETURN_VALUE, result.value, now);
+        if (ok && value !== undefined) store.xcom.set(key, RETURN_VALUE, value, now);
         return ok;
       });
       if (recorded) {
         ctx.log.info(`try ${entry.tryNumber} succeeded`);
         this.emit(task.id, 'success', entry.tryNumber);
       }
+    } else if (entry.stop === 'shutdown') {
+      ctx.log.warn('try interrupted by shutdown; it will run again');
+      store.immediate(() => {
+        if (store.tis.finishTry(key, entry.tryNumber, 'scheduled', now, null)) store.tis.giveBackTry(key, entry.tryNumber);
+      });
     } else {
       const message = errorText(result.error);
       ctx.log.error(`try ${entry.tryNumber} failed: ${message}`);
@@ -296,7 +345,6 @@ export class RunDriver {
       const ti = store.tis.get(key);
       if (ti) this.recordFailure(task, ti, entry.tryNumber, message, entry.stop === 'cancel' || entry.stop === 'marked');
     }
-    this.deps.kick();
   }
 
   /** A try failed: up_for_retry while tries remain (and it was not stopped on purpose), else failed. */
@@ -304,7 +352,9 @@ export class RunDriver {
     const { store, clock } = this.deps;
     const key = this.key(ti.taskId);
     const now = clock.now();
-    if (!final && task && !this.cancelled && tryNumber < ti.maxTries) {
+    // In a cancelled run only teardowns retry: they are what must still happen.
+    const mayRetry = !this.cancelled || (task !== undefined && TEARDOWN_RULES.has(task.triggerRule));
+    if (!final && task && mayRetry && tryNumber < ti.maxTries) {
       const delay = retryDelayMs(task, tryNumber);
       const at = new Date(now.getTime() + delay).toISOString();
       if (store.tis.finishTry(key, tryNumber, 'up_for_retry', now.toISOString(), error, at)) {

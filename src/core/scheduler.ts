@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { UnknownDagError } from '../errors.ts';
+import { RunOwnedElsewhereError, UnknownDagError } from '../errors.ts';
 import type { DagRunRow, Owner, Store, TriggerSource } from '../store/index.ts';
 import { isoAfter, systemClock, type Clock } from './clock.ts';
 import type { DagDefinition } from './dags/definition.ts';
@@ -101,6 +101,9 @@ export class Scheduler {
       .runningElsewhere(this.owner.id, dagId)
       .find((r) => this.ownerGone(r) && (options.conf === undefined || sameJson(r.conf, options.conf)));
     let driver = orphan && this.adopt(orphan, dag);
+    if (orphan && !driver) {
+      throw new RunOwnedElsewhereError(dagId, orphan.runId);
+    }
     const adopted = driver !== undefined;
     if (!driver) {
       const run = createRun(this.store, dag, { conf: options.conf, triggeredBy: options.triggeredBy ?? 'cli', runType: 'manual', now: this.clock.now() });
@@ -222,7 +225,11 @@ export class Scheduler {
     });
     this.logger.info({ dag: run.dagId, run: run.runId }, run.startDate ? 'adopted run' : 'started run');
     this.events.emit('run', { dagId: run.dagId, runId: run.runId, state: 'running', adopted: run.startDate !== null });
+    // Tasks added to the DAG since the run was created get their rows (Airflow's verify_integrity).
+    this.store.tis.addMissing(run.dagId, run.runId, [...dag.tasks.values()].map((t) => ({ taskId: t.id, maxTries: t.retries + 1, pool: t.pool, operator: t.operatorType })));
     if (run.startDate) driver.recover();
+    // A cancel asked for while nobody owned the run is honoured before anything new starts.
+    if (claimed.cancelRequested) driver.cancel();
     driver.evaluate();
     return driver;
   }
@@ -261,8 +268,12 @@ export class Scheduler {
 
   private heartbeat(): void {
     try {
-      this.store.runs.renewLeases(this.owner.id, isoAfter(this.clock, this.opts.leaseMs));
-      for (const d of this.drivers.values()) d.sync();
+      const owned = this.store.runs.renewLeases(this.owner.id, isoAfter(this.clock, this.opts.leaseMs));
+      for (const [key, d] of this.drivers) {
+        if (d.isFinished) continue;
+        if (owned.has(key)) d.sync();
+        else d.abandon();
+      }
     } catch (err) {
       this.logger.error({ err }, 'heartbeat failed');
     }

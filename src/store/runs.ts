@@ -115,15 +115,17 @@ export class RunStore {
       .immediate();
   }
 
-  /** Extend the lease on every unfinished run this owner holds (and their running task instances). */
-  renewLeases(ownerId: string, leaseUntil: string): void {
-    this.db.transaction(() => {
+  /** Extend the lease on every unfinished run this owner holds (and their running task instances); returns those runs as `dag/run` keys. */
+  renewLeases(ownerId: string, leaseUntil: string): Set<string> {
+    return this.db.transaction(() => {
       this.db
         .prepare(`UPDATE dag_run SET lease_expires_at = ? WHERE owner_id = ? AND state IN ('queued', 'running')`)
         .run(leaseUntil, ownerId);
       this.db
         .prepare(`UPDATE task_instance SET lease_expires_at = ? WHERE owner_id = ? AND state IN ('queued', 'running')`)
         .run(leaseUntil, ownerId);
+      const owned = this.db.prepare(`SELECT dag_id AS dagId, run_id AS runId FROM dag_run WHERE owner_id = ?`).all(ownerId) as { dagId: string; runId: string }[];
+      return new Set(owned.map((r) => `${r.dagId}/${r.runId}`));
     })();
   }
 
@@ -163,7 +165,7 @@ export class RunStore {
   /** Put a finished run back to running so its cleared tasks are scheduled again. */
   reopen(dagId: string, runId: string): void {
     this.db
-      .prepare(`UPDATE dag_run SET state = 'running', end_date = NULL, cancel_requested = 0 WHERE dag_id = ? AND run_id = ? AND state IN ('success', 'failed')`)
+      .prepare(`UPDATE dag_run SET state = 'running', end_date = NULL, cancel_requested = 0, note = NULL WHERE dag_id = ? AND run_id = ? AND state IN ('success', 'failed')`)
       .run(dagId, runId);
   }
 

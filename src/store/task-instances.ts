@@ -7,6 +7,7 @@ const SELECT = `SELECT dag_id AS dagId, run_id AS runId, task_id AS taskId, stat
   next_retry_at AS nextRetryAt, hostname, pid, owner_id AS ownerId, lease_expires_at AS leaseExpiresAt, error
   FROM task_instance`;
 const KEY = `dag_id = ? AND run_id = ? AND task_id = ?`;
+const LIVE = `(lease_expires_at IS NULL OR lease_expires_at > ?)`;
 const key = (k: TiKey) => [k.dagId, k.runId, k.taskId] as const;
 
 export class TaskInstanceStore {
@@ -20,20 +21,35 @@ export class TaskInstanceStore {
     return this.db.prepare(`${SELECT} WHERE dag_id = ? AND run_id = ? ORDER BY rowid`).all(dagId, runId) as TaskInstanceRow[];
   }
 
-  /** Task instances of a DAG holding a slot (queued or running), across all its runs and all processes. */
-  countActiveForDag(dagId: string): number {
+  /** Add rows for tasks a run does not have yet (added to the DAG after the run was created). */
+  addMissing(dagId: string, runId: string, tasks: { taskId: string; maxTries: number; pool: string; operator: string }[]): void {
+    const insert = this.db.prepare(
+      `INSERT OR IGNORE INTO task_instance (dag_id, run_id, task_id, max_tries, pool, operator) VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    this.db.transaction(() => {
+      for (const t of tasks) insert.run(dagId, runId, t.taskId, t.maxTries, t.pool, t.operator);
+    })();
+  }
+
+  /**
+   * Task instances of a DAG holding a slot (queued or running), across all its runs and all
+   * processes. A running try whose lease ran out holds none: its process is gone, and its
+   * run waits to be adopted — it must not block other runs meanwhile.
+   */
+  countActiveForDag(dagId: string, now: string): number {
     return (
       this.db
-        .prepare(`SELECT count(*) AS n FROM task_instance WHERE dag_id = ? AND state IN ('queued', 'running')`)
-        .get(dagId) as { n: number }
+        .prepare(`SELECT count(*) AS n FROM task_instance WHERE dag_id = ? AND state IN ('queued', 'running') AND ${LIVE}`)
+        .get(dagId, now) as { n: number }
     ).n;
   }
 
-  countActiveInPool(pool: string): number {
+  /** Task instances holding a slot of `pool`, as countActiveForDag counts them. */
+  countActiveInPool(pool: string, now: string): number {
     return (
       this.db
-        .prepare(`SELECT count(*) AS n FROM task_instance WHERE pool = ? AND state IN ('queued', 'running')`)
-        .get(pool) as { n: number }
+        .prepare(`SELECT count(*) AS n FROM task_instance WHERE pool = ? AND state IN ('queued', 'running') AND ${LIVE}`)
+        .get(pool, now) as { n: number }
     ).n;
   }
 

@@ -4,6 +4,7 @@
  * and stopped by terminate. Its pid and URL are recorded the moment they are known.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +31,8 @@ export class EmbeddedBackend implements ClusterBackend {
   constructor(private readonly home: string) {}
 
   async create(ctx: TaskContext, options: ClusterCreateOptions): Promise<ClusterInfo> {
-    const clusterId = `${safe(options.name ?? ctx.dagId)}-${safe(ctx.runId)}-${ctx.tryNumber}`.slice(0, 120);
+    // Unique per spawn: a retried or resumed create never reads another engine's log or handle.
+    const clusterId = `${safe(options.name ?? ctx.dagId)}-${safe(ctx.runId)}-${ctx.tryNumber}`.slice(0, 110) + `-${randomBytes(3).toString('hex')}`;
     const dir = join(this.home, 'engines', clusterId);
     mkdirSync(dir, { recursive: true });
     const logFile = join(dir, 'engine.log');

@@ -19,13 +19,16 @@ export function batchOperator(backends: Backends): OperatorImpl<Options> {
     let batchId: number | undefined;
     let finished = false;
     try {
-      const recorded = reattach ? ctx.handles.list('livy-batch')[0] : undefined;
-      if (recorded) {
-        batchId = Number(recorded.externalId);
+      const name = options.name ?? sessionName(ctx);
+      const recorded = reattach ? ctx.handles.list('livy-batch').find((h) => h.tryNumber === ctx.tryNumber) : undefined;
+      // No record: the process may have died between Livy accepting the batch and orch storing its id.
+      const found = reattach && !recorded ? await client.getBatch(name, ctx.signal).catch(() => undefined) : undefined;
+      if (recorded || found) {
+        batchId = found ? found.id : Number(recorded!.externalId);
         ctx.log.info(`following batch ${batchId} started by this try before orch restarted`);
       } else {
-        const { cluster: _c, name, ...request } = options;
-        const batch = await client.createBatch({ ...request, name: name ?? sessionName(ctx) }, ctx.signal);
+        const { cluster: _c, name: _n, ...request } = options;
+        const batch = await client.createBatch({ ...request, name }, ctx.signal);
         batchId = batch.id;
         ctx.handles.record({ kind: 'livy-batch', externalId: String(batch.id), url: info.livyUrl });
         ctx.log.info(`submitted batch ${batch.id} (${options.file}) to ${info.livyUrl}`);

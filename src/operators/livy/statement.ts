@@ -97,8 +97,11 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
       return settle(ctx, info, output, async (restage) => {
         try {
           const kind = SESSION_KIND[prepared.dialect];
-          const recorded = ctx.handles.list('livy-session')[0];
-          const session = recorded && (await work.client.reattachSession({ name: String(recorded.data?.name ?? sessionName(ctx)), id: Number(recorded.externalId) }, ctx.signal));
+          const recorded = ctx.handles.list('livy-session').find((h) => h.tryNumber === ctx.tryNumber);
+          // No record: the process may have died between Livy creating the session and orch storing its id.
+          const session = recorded
+            ? await work.client.reattachSession({ name: String(recorded.data?.name ?? sessionName(ctx)), id: Number(recorded.externalId) }, ctx.signal)
+            : await work.client.findSessionByName(sessionName(ctx), ctx.signal);
           if (!session) throw new Error(`the Livy session of try ${ctx.tryNumber} is gone; the try cannot be resumed`);
           work.sessionId = session.id;
           ctx.log.info(`reattached to Livy session ${session.id} (${session.state})`);
@@ -200,11 +203,12 @@ async function release(ctx: TaskContext, work: Work): Promise<void> {
         (err: Error) => ctx.log.warn(`could not cancel statement ${statementId}: ${err.message}`),
       );
     }
-    await client.deleteSession(sessionId, signal).then(
-      () => ctx.log.info(`deleted Livy session ${sessionId}`),
-      (err: Error) => ctx.log.warn(`could not delete Livy session ${sessionId}: ${err.message}`),
+    const deleted = await client.deleteSession(sessionId, signal).then(
+      (existed) => (ctx.log.info(existed ? `deleted Livy session ${sessionId}` : `Livy session ${sessionId} was already gone`), true),
+      (err: Error) => (ctx.log.warn(`could not delete Livy session ${sessionId}: ${err.message}; Livy's session timeout will end it`), false),
     );
-    ctx.handles.release('livy-session', String(sessionId));
+    // A session that may still exist stays recorded as open.
+    if (deleted) ctx.handles.release('livy-session', String(sessionId));
     if (statementId !== undefined) ctx.handles.release('livy-statement', `${sessionId}/${statementId}`);
   } finally {
     await client.close();
