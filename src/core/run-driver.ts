@@ -25,14 +25,9 @@ import { bindTask, type BoundTask, type OperatorRegistry } from './operator.ts';
 import { retryDelayMs } from './retry.ts';
 import { runStateFromLeaves } from './run-state.ts';
 import { buildTaskContext } from './task-context.ts';
+import type { SlotPool } from './slots.ts';
 import { decide } from './trigger-rules.ts';
-
-/** The process-wide parallelism cap, shared by all drivers. */
-export interface SlotPool {
-  tryTake(): boolean;
-  take(): void;
-  give(): void;
-}
+import { jsonValue } from './xcom-value.ts';
 
 export interface DriverDeps {
   store: Store;
@@ -56,18 +51,6 @@ interface RunningTry {
   controller: AbortController;
   settled: Promise<void>;
   stop?: StopKind;
-}
-
-/** The value as it will be stored (JSON), or an error naming the task when it cannot be. */
-function jsonValue(value: unknown, taskId: string): unknown {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (err) {
-    throw new Error(`task '${taskId}' returned a value that cannot be stored as XCom (JSON): ${errorText(err)}`);
-  }
-  if (text === undefined) throw new Error(`task '${taskId}' returned a ${typeof value}, which cannot be stored as XCom (JSON)`);
-  return JSON.parse(text);
 }
 
 const NOT_STARTED: readonly TaskState[] = ['none', 'scheduled', 'queued', 'up_for_retry'];

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { RunOwnedElsewhereError, UnknownDagError } from '../errors.ts';
+import { pidAlive } from '../util/process.ts';
 import type { DagRunRow, Owner, Store, TriggerSource } from '../store/index.ts';
 import { isoAfter, systemClock, type Clock } from './clock.ts';
 import type { DagDefinition } from './dags/definition.ts';
@@ -13,7 +14,8 @@ import type { DagBag } from './dags/loader.ts';
 import { OrchEvents } from './events.ts';
 import { silentLogger, type Logger } from './logging.ts';
 import type { OperatorRegistry } from './operator.ts';
-import { RunDriver, type SlotPool } from './run-driver.ts';
+import { RunDriver } from './run-driver.ts';
+import { createSlotPool, type SlotPool } from './slots.ts';
 import { createScheduledRuns } from './run-creator.ts';
 import { createRun } from './runs/create-run.ts';
 
@@ -81,13 +83,7 @@ export class Scheduler {
     };
     this.housekeeping = options.housekeeping;
     this.owner = { id: randomUUID(), host: hostname(), pid: process.pid };
-    let used = 0;
-    const max = this.opts.parallelism;
-    this.slots = {
-      tryTake: () => (used < max ? (used++, true) : false),
-      take: () => void used++,
-      give: () => void (used = Math.max(0, used - 1)),
-    };
+    this.slots = createSlotPool(this.opts.parallelism);
   }
 
   /**
@@ -292,12 +288,3 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 const driverKey = (r: { dagId: string; runId: string }) => `${r.dagId}/${r.runId}`;
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

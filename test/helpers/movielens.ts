@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from '../../src/util/process.ts';
 import { spawnOrch, type OrchProcess } from './cli.ts';
 import { REPO, SDK, type Workspace } from './dags.ts';
 
@@ -110,18 +111,7 @@ export async function parquetTypes(dir: string): Promise<Record<string, string>>
 }
 
 /** True while `pid` is a live process (an exited, unreaped zombie counts as gone). */
-export function processRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return true;
-  }
-}
+export const processRunning = pidAlive;
 
 /** Query the workspace's orch.db read-only (opened and closed per call, as another process sees it). */
 export function queryDb<T = Record<string, unknown>>(dbFile: string, sql: string, ...args: unknown[]): T[] {
