@@ -12,6 +12,8 @@ const didYouMean = (word: string, known: string[]) => {
 
 export class OrchError extends Error {
   readonly code: string;
+  /** False when trying again cannot help (bad code, bad template): the task fails without retries. */
+  readonly retryable: boolean = true;
   constructor(code: string, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
@@ -138,6 +140,7 @@ export class ConfigError extends OrchError {
 
 /** A task's operator type has no implementation in this orch. */
 export class UnknownOperatorError extends OrchError {
+  override readonly retryable = false;
   constructor(readonly operator: string, readonly taskId: string) {
     super('ORCH_OPERATOR_UNKNOWN', `task '${taskId}' uses operator '${operator}', which this orch does not provide`);
   }

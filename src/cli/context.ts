@@ -1,4 +1,5 @@
 /** What most commands need: the config, the store, and the DAGs loaded from the folder. */
+import { basename } from 'node:path';
 import { loadConfig, type ConfigOverrides, type OrchConfig } from '../core/config.ts';
 import type { DagDefinition } from '../core/dags/definition.ts';
 import { DagBag } from '../core/dags/loader.ts';
@@ -37,8 +38,14 @@ export async function openContext(overrides: ConfigOverrides = {}, loadDags = tr
     requireDag(dagId) {
       const dag = dagBag.get(dagId);
       if (!dag) {
-        const broken = dagBag.errors().filter((e) => e.message.includes(`(DAG '${dagId}')`));
-        throw new UnknownDagError(dagId, dagBag.ids(), broken.map((e) => e.message));
+        const errors = dagBag.errors();
+        // A file named after the DAG that failed to import is almost surely where it lives.
+        const broken = errors.filter((e) => e.message.includes(`(DAG '${dagId}')`) || basename(e.file, '.ts') === dagId);
+        if (broken.length) throw new UnknownDagError(dagId, dagBag.ids(), broken.map((e) => e.message));
+        const files = [...new Set(errors.map((e) => e.file))];
+        const err = new UnknownDagError(dagId, dagBag.ids());
+        if (files.length) err.message += `\n${files.length} DAG file(s) failed to load and may define it: ${files.join(', ')} (see orch dags list)`;
+        throw err;
       }
       return dag;
     },

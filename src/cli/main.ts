@@ -29,10 +29,16 @@ const INPUT_ERRORS = new Set([
   'ORCH_BACKEND_UNKNOWN',
   'ORCH_BACKEND_UNAVAILABLE',
   'ORCH_LIVY_URL_MISSING',
+  'ORCH_LIVY_URL_INVALID',
 ]);
 
 /** Run the CLI with `argv` (as process.argv); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // `orch run … | head`: once the reader is gone, stop printing but let the run finish.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+  });
   const program = new Command('orch')
     .description('Airflow-style orchestrator for Spark pipelines over Apache Livy')
     .option('--dags-folder <dir>', 'where DAG files are (default ./dags, or ORCH_DAGS_FOLDER)')

@@ -326,7 +326,8 @@ export class RunDriver {
       ctx.log.error(`try ${entry.tryNumber} failed: ${message}`);
       if (result.error.stack && !(result.error instanceof TaskCancelledError)) ctx.log.debug(result.error.stack);
       const ti = store.tis.get(key);
-      if (ti) this.recordFailure(task, ti, entry.tryNumber, message, entry.stop === 'cancel' || entry.stop === 'marked');
+      const final = entry.stop === 'cancel' || entry.stop === 'marked' || (result.error as { retryable?: boolean }).retryable === false;
+      if (ti) this.recordFailure(task, ti, entry.tryNumber, message, final);
     }
   }
 

@@ -93,9 +93,13 @@ export class Scheduler {
   async runDag(dagId: string, options: { conf?: Record<string, unknown>; triggeredBy?: TriggerSource } = {}): Promise<RunResult> {
     const dag = this.requireDag(dagId);
     // "The same command again" resumes: a different --conf asks for a different run.
-    const orphan = this.store.runs
-      .runningElsewhere(this.owner.id, dagId)
-      .find((r) => this.ownerGone(r) && (options.conf === undefined || sameJson(r.conf, options.conf)));
+    const orphans = this.store.runs.runningElsewhere(this.owner.id, dagId).filter((r) => this.ownerGone(r));
+    const orphan = orphans.find((r) => options.conf === undefined || sameJson(r.conf, options.conf));
+    for (const other of orphans.filter((r) => r !== orphan)) {
+      // Left for `orch scheduler` (or `orch run` with its conf), but its dead tries must not hold slots meanwhile.
+      this.store.tis.expireLeases(other.dagId, other.runId, this.clock.now().toISOString());
+      this.logger.warn({ dag: dagId, run: other.runId }, `run ${other.runId} of ${dagId} was interrupted with another conf; it is left for \`orch scheduler\` or \`orch run ${dagId}\` with that conf`);
+    }
     let driver = orphan && this.adopt(orphan, dag);
     if (orphan && !driver) {
       throw new RunOwnedElsewhereError(dagId, orphan.runId);
@@ -136,8 +140,10 @@ export class Scheduler {
         this.logger.error({ err }, 'scheduler loop failed; retrying');
       }
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.opts.tickMs);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+        const onAbort = () => (clearTimeout(t), resolve());
+        // Removed again each tick: a listener per tick would pile up on the one signal.
+        const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), this.opts.tickMs);
+        signal.addEventListener('abort', onAbort, { once: true });
       });
     }
     await this.drain();

@@ -78,7 +78,11 @@ export function buildTaskContext(input: ContextInput): TaskContext {
     },
     handles: {
       record(h) {
-        if (input.dryRun) memoryHandles.unshift({ ...h, tryNumber });
+        if (input.dryRun) {
+          const i = memoryHandles.findIndex((x) => x.kind === h.kind && x.externalId === h.externalId);
+          if (i >= 0) memoryHandles.splice(i, 1);
+          memoryHandles.unshift({ ...h, tryNumber });
+        }
         else store.handles.record(key, tryNumber, h, now());
       },
       release(kind, externalId) {

@@ -7,6 +7,7 @@
 import { OrchError } from '../errors.ts';
 
 export class TemplateError extends OrchError {
+  override readonly retryable = false;
   constructor(
     readonly source: string,
     readonly line: number,
@@ -31,7 +32,8 @@ export function renderTemplate(code: string, vars: Record<string, unknown>, sour
       if (value === null || typeof value !== 'object' || !Object.hasOwn(value, part)) {
         const at = parts.slice(0, i).join('.');
         const known = value !== null && typeof value === 'object' ? Object.keys(value).map((k) => (at ? `${at}.${k}` : k)) : [];
-        throw new TemplateError(source, line, expr, `unknown variable${known.length ? `; known here: ${known.join(', ')}` : ''}`);
+        const here = known.length ? `; known here: ${known.join(', ')}` : at ? `; '${at}' has nothing in it${at === 'params' ? ' (declare params on the DAG, or pass them with --conf)' : ''}` : '';
+        throw new TemplateError(source, line, expr, `unknown variable${here}`);
       }
       value = (value as Record<string, unknown>)[part];
     }

@@ -77,6 +77,13 @@ export class TaskInstanceStore {
     return tryNumber;
   }
 
+  /** End the leases of a run's tries whose owner is known to be dead, so they hold no slots. */
+  expireLeases(dagId: string, runId: string, now: string): void {
+    this.db
+      .prepare(`UPDATE task_instance SET lease_expires_at = ? WHERE dag_id = ? AND run_id = ? AND state IN ('queued', 'running')`)
+      .run(now, dagId, runId);
+  }
+
   /** Take over a running try from a dead owner (to resume it). */
   adoptTry(k: TiKey, tryNumber: number, owner: Owner, leaseUntil: string): boolean {
     const res = this.db

@@ -32,7 +32,7 @@ export function registerRunCommands(program: Command, global: () => GlobalOption
         runId = e.runId;
         const run = ctx.store.runs.get(dag.id, e.runId)!;
         for (const ti of ctx.store.tis.listForRun(dag.id, e.runId)) display.seed(ti.taskId, ti.state, ti.tryNumber);
-        display.setTitle(`${dag.id} ${run.runId}${e.adopted ? ' (resuming: the process running it stopped)' : ''}`);
+        display.setTitle(`${dag.id} ${run.runId}${e.adopted ? ' (resuming an unfinished run)' : ''}`);
       });
       display.attach(scheduler.events, () => runId);
       const stopping = new AbortController();

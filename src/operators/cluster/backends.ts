@@ -3,7 +3,7 @@ import type { OrchConfig } from '../../core/config.ts';
 import { OrchError } from '../../errors.ts';
 import type { ClusterBackend, ClusterInfo } from './backend.ts';
 import { EmbeddedBackend } from './embedded.ts';
-import { LivyBackend, LivyUrlMissingError, type LivyBackendSettings } from './livy-backend.ts';
+import { LivyBackend, LivyUrlMissingError, checkLivyUrl, type LivyBackendSettings } from './livy-backend.ts';
 
 export const BACKEND_NAMES = ['embedded', 'livy', 'emr'] as const;
 
@@ -23,7 +23,12 @@ export class BackendUnavailableError extends OrchError {
 export function checkBackend(config: OrchConfig, env: NodeJS.ProcessEnv = process.env): string {
   const name = env.ORCH_BACKEND ?? config.backend ?? 'embedded';
   backendsFrom(config, env).current();
-  if (name === 'livy' && !(env.ORCH_LIVY_URL ?? (config.backends.livy as LivyBackendSettings | undefined)?.url)) throw new LivyUrlMissingError();
+  if (name === 'livy') {
+    const fromEnv = env.ORCH_LIVY_URL;
+    const url = fromEnv ?? (config.backends.livy as LivyBackendSettings | undefined)?.url;
+    if (!url) throw new LivyUrlMissingError();
+    checkLivyUrl(url, fromEnv ? 'ORCH_LIVY_URL' : 'backends.livy.url in orch.config.json');
+  }
   return name;
 }
 

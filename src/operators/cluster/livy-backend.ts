@@ -25,6 +25,23 @@ export class LivyUrlMissingError extends OrchError {
   }
 }
 
+export class BadLivyUrlError extends OrchError {
+  constructor(url: string, where: string) {
+    super('ORCH_LIVY_URL_INVALID', `${where} is '${url}', which is not an http(s) URL; write it like http://livy-host:8998`);
+  }
+}
+
+/** Throws BadLivyUrlError unless `url` is an http(s) URL. */
+export function checkLivyUrl(url: string, where: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new BadLivyUrlError(url, where);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new BadLivyUrlError(url, where);
+}
+
 const isLoopback = (url: string) => ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
 
 export class LivyBackend implements ClusterBackend {
@@ -36,6 +53,7 @@ export class LivyBackend implements ClusterBackend {
   async create(ctx: TaskContext): Promise<ClusterInfo> {
     const url = this.settings.url;
     if (!url) throw new LivyUrlMissingError();
+    checkLivyUrl(url, 'the Livy URL (ORCH_LIVY_URL or backends.livy.url)');
     ctx.log.info(`using the Livy server at ${url} (the livy backend creates nothing)`);
     const info: ClusterInfo = { backend: this.name, clusterId: url, livyUrl: url };
     // An `orch engine` speaks Livy but runs DuckDB SQL: statements must use their duckdb code.

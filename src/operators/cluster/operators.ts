@@ -1,5 +1,7 @@
 /** cluster.create, cluster.waitReady, cluster.terminate: the lifecycle around the Livy work. */
 import type { OperatorImpl } from '../../core/operator.ts';
+import { OrchError } from '../../errors.ts';
+import { pidAlive } from '../../util/process.ts';
 import { durationMs, type ClusterCreateOptions, type Duration, type TaskContext } from '../../sdk/index.ts';
 import type { ClusterInfo } from './backend.ts';
 import type { Backends } from './backends.ts';
@@ -7,6 +9,35 @@ import type { Backends } from './backends.ts';
 /** The ClusterInfo a cluster.create task pushed; undefined if it never got that far. */
 export function clusterOf(ctx: TaskContext, taskId: string): ClusterInfo | undefined {
   return ctx.xcom.get<ClusterInfo>(taskId) ?? undefined;
+}
+
+export class ClusterGoneError extends OrchError {
+  override readonly retryable = false;
+  constructor(taskId: string, createTask: string, clusterId: string) {
+    super(
+      'ORCH_CLUSTER_GONE',
+      `task '${taskId}' needs the cluster ${clusterId} created by '${createTask}', but it is no longer running (terminated?); clear '${createTask}' with --downstream to create it again`,
+    );
+  }
+}
+
+export class NoClusterError extends OrchError {
+  override readonly retryable = false;
+  constructor(taskId: string, createTask: string) {
+    super(
+      'ORCH_NO_CLUSTER',
+      `task '${taskId}' needs a cluster from '${createTask}', which has not pushed one in this run (it did not run or failed; \`orch tasks test\` does not run upstream tasks)`,
+    );
+  }
+}
+
+/** The cluster a task uses, checked to be still there where orch can tell (embedded). */
+export function requireCluster(ctx: TaskContext, createTask: string): ClusterInfo {
+  const info = clusterOf(ctx, createTask);
+  if (!info) throw new NoClusterError(ctx.taskId, createTask);
+  const pid = Number(info.pid);
+  if (info.backend === 'embedded' && pid && !pidAlive(pid)) throw new ClusterGoneError(ctx.taskId, createTask, info.clusterId);
+  return info;
 }
 
 export function clusterOperators(backends: Backends): Record<string, OperatorImpl<any>> {
@@ -21,8 +52,7 @@ export function clusterOperators(backends: Backends): Record<string, OperatorImp
 
   const waitReady: OperatorImpl<{ cluster: string; timeout?: Duration }> = {
     async execute(ctx, options) {
-      const info = clusterOf(ctx, options.cluster);
-      if (!info) throw new Error(`task '${options.cluster}' pushed no cluster to wait for`);
+      const info = requireCluster(ctx, options.cluster);
       await backends.of(info).waitReady(ctx, info, durationMs(options.timeout ?? '10m'));
       return info;
     },

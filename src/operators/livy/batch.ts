@@ -6,15 +6,14 @@ import type { OperatorImpl } from '../../core/operator.ts';
 import { LivyClient } from '../../integrations/livy/index.ts';
 import type { BatchOptions, TaskContext } from '../../sdk/index.ts';
 import type { Backends } from '../cluster/backends.ts';
-import { clusterOf } from '../cluster/operators.ts';
+import { requireCluster } from '../cluster/operators.ts';
 import { sessionName } from './statement.ts';
 
 type Options = Omit<BatchOptions, 'cluster'> & { cluster: string };
 
 export function batchOperator(backends: Backends): OperatorImpl<Options> {
   const run = async (ctx: TaskContext, options: Options, reattach: boolean) => {
-    const info = clusterOf(ctx, options.cluster);
-    if (!info) throw new Error(`task '${options.cluster}' pushed no cluster; is it upstream of '${ctx.taskId}'?`);
+    const info = requireCluster(ctx, options.cluster);
     const client = new LivyClient(backends.of(info).livyOptions(info));
     let batchId: number | undefined;
     let finished = false;

@@ -9,6 +9,7 @@ import { DIALECTS, type CodeSource, type Dialect, type TaskContext } from '../..
 import { renderTemplate } from '../template.ts';
 
 export class NoRunnableVariantError extends OrchError {
+  override readonly retryable = false;
   constructor(taskId: string, backend: string, runs: readonly Dialect[], has: string[]) {
     super(
       'ORCH_STATEMENT_NO_VARIANT',
@@ -18,6 +19,7 @@ export class NoRunnableVariantError extends OrchError {
 }
 
 export class CodeFileMissingError extends OrchError {
+  override readonly retryable = false;
   constructor(taskId: string, path: string) {
     super('ORCH_STATEMENT_FILE_MISSING', `task '${taskId}': code file ${path} does not exist`);
   }

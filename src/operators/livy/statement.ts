@@ -12,7 +12,7 @@ import type { Dialect, StatementOptions, TaskContext } from '../../sdk/index.ts'
 import { SESSION_KIND, type ClusterBackend, type ClusterInfo } from '../cluster/backend.ts';
 import type { Backends } from '../cluster/backends.ts';
 import { discardStaging, prepareStaging, swapIntoPlace } from '../cluster/local-output.ts';
-import { clusterOf } from '../cluster/operators.ts';
+import { requireCluster } from '../cluster/operators.ts';
 import { renderTemplate } from '../template.ts';
 import { prepareCode, templateVars } from './code.ts';
 
@@ -34,8 +34,7 @@ const markerOf = (ctx: TaskContext) => `${ctx.dagId}/${ctx.runId}/${ctx.taskId}/
 
 export function statementOperator(backends: Backends): OperatorImpl<Options> {
   const start = (ctx: TaskContext, options: Options) => {
-    const info = clusterOf(ctx, options.cluster);
-    if (!info) throw new Error(`task '${options.cluster}' pushed no cluster; is it upstream of '${ctx.taskId}'?`);
+    const info = requireCluster(ctx, options.cluster);
     const backend = backends.of(info);
     // Everything that can fail on bad input fails here, before the cluster is touched.
     const output = options.output === undefined ? undefined : outputDirs(ctx, options.output);
