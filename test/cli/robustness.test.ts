@@ -34,7 +34,7 @@ describe('orch run with an untidy setup', () => {
     expect(stderr).not.toContain('EPIPE');
     expect(code).toBe(0);
     const db = new DbView(ws.db);
-    expect(db.all<{ state: string }>(`SELECT state FROM dag_run WHERE dag_id = 'steps'`)).toEqual([{ state: 'success' }]);
+    expect(db.runs('steps').map((r) => r.state)).toEqual(['success']);
     db.close();
   });
 });
