@@ -2,6 +2,7 @@
  * The `orch` command. Parses arguments, calls core, prints. Exit codes: 0 success,
  * 1 a run or task failed, 2 bad input (unknown DAG, bad --conf, params rejected, bad config).
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { OrchError } from '../errors.ts';
 import { takeExitCode } from './action.ts';
@@ -32,6 +33,10 @@ const INPUT_ERRORS = new Set([
   'ORCH_LIVY_URL_INVALID',
 ]);
 
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 /** Run the CLI with `argv` (as process.argv); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   // `orch run … | head`: once the reader is gone, stop printing but let the run finish.
@@ -41,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   const program = new Command('orch')
     .description('Airflow-style orchestrator for Spark pipelines over Apache Livy')
+    .version(version(), '-V, --version', 'print the orch version')
     .option('--dags-folder <dir>', 'where DAG files are (default ./dags, or ORCH_DAGS_FOLDER)')
     .exitOverride()
     .showHelpAfterError('(run orch --help for usage)');
