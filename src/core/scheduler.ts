@@ -158,8 +158,8 @@ export class Scheduler {
     for (const run of this.store.runs.queued()) {
       const dag = this.dagBag.get(run.dagId);
       if (!dag || this.store.dags.isPaused(dag.id)) continue;
-      const running = this.store.runs.list({ dagId: dag.id, states: ['running'] }).length;
-      if (running < dag.maxActiveRuns) this.start(run, dag);
+      // maxActiveRuns is checked inside the claim, so two schedulers cannot both start one too many.
+      this.start(run, dag, dag.maxActiveRuns);
     }
     for (const run of this.store.runs.runningElsewhere(this.owner.id)) {
       const dag = this.dagBag.get(run.dagId);
@@ -198,9 +198,15 @@ export class Scheduler {
   }
 
   /** Claim a run and start driving it; undefined if another process holds it. */
-  private start(run: DagRunRow, dag: DagDefinition): RunDriver | undefined {
-    const claimed = this.store.runs.claim(run.dagId, run.runId, this.owner, this.clock.now().toISOString(), isoAfter(this.clock, this.opts.leaseMs), (r) =>
-      this.ownerGone(r),
+  private start(run: DagRunRow, dag: DagDefinition, maxRunning?: number): RunDriver | undefined {
+    const claimed = this.store.runs.claim(
+      run.dagId,
+      run.runId,
+      this.owner,
+      this.clock.now().toISOString(),
+      isoAfter(this.clock, this.opts.leaseMs),
+      (r) => this.ownerGone(r),
+      maxRunning,
     );
     if (!claimed) return undefined;
     const driver = new RunDriver(

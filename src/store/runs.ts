@@ -96,11 +96,24 @@ export class RunStore {
    * caller declare an owner dead before its lease runs out (same host, pid gone).
    * Returns the run as claimed, or undefined when another process owns it.
    */
-  claim(dagId: string, runId: string, owner: Owner, now: string, leaseUntil: string, ownerIsDead: (r: DagRunRow) => boolean): DagRunRow | undefined {
+  claim(
+    dagId: string,
+    runId: string,
+    owner: Owner,
+    now: string,
+    leaseUntil: string,
+    ownerIsDead: (r: DagRunRow) => boolean,
+    /** For a queued run: start it only while fewer runs of its DAG than this are running (maxActiveRuns), checked in the same transaction. */
+    maxRunning?: number,
+  ): DagRunRow | undefined {
     return this.db
       .transaction(() => {
         const run = this.get(dagId, runId);
         if (!run || run.state === 'success' || run.state === 'failed') return undefined;
+        if (run.state === 'queued' && maxRunning !== undefined) {
+          const { n } = this.db.prepare(`SELECT count(*) AS n FROM dag_run WHERE dag_id = ? AND state = 'running'`).get(dagId) as { n: number };
+          if (n >= maxRunning) return undefined;
+        }
         const held = run.ownerId && run.ownerId !== owner.id && run.leaseExpiresAt && run.leaseExpiresAt > now;
         if (held && !ownerIsDead(run)) return undefined;
         this.db
