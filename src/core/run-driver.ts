@@ -22,7 +22,7 @@ import type { OrchEvents } from './events.ts';
 import { errorText, runTry, type TryResult } from './executor.ts';
 import type { Logger } from './logging.ts';
 import { bindTask, type BoundTask, type OperatorRegistry } from './operator.ts';
-import { retryDelayMs } from './retry.ts';
+import { retryDelayMs, Wakeups } from './retry.ts';
 import { runStateFromLeaves } from './run-state.ts';
 import { buildTaskContext } from './task-context.ts';
 import type { SlotPool } from './slots.ts';
@@ -62,7 +62,8 @@ export class RunDriver {
   readonly done: Promise<RunState>;
   private resolveDone!: (s: RunState) => void;
   private readonly running = new Map<string, RunningTry>();
-  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  /** Wake-ups for tasks waiting out a retry delay. */
+  private readonly retryTimers = new Wakeups();
   private draining = false;
   /** The cancel reason once the run is cancelled. */
   private cancelled: string | false = false;
@@ -148,7 +149,7 @@ export class RunDriver {
         } else if (ti.state === 'up_for_retry') {
           const due = ti.nextRetryAt ? new Date(ti.nextRetryAt).getTime() - now.getTime() : 0;
           if (due <= 0) candidates.push({ task, ti });
-          else this.wakeAt(task.id, due);
+          else this.retryTimers.set(task.id, due, () => this.evaluate());
         }
       }
     }
@@ -188,8 +189,7 @@ export class RunDriver {
    */
   async drain(graceMs: number): Promise<void> {
     this.draining = true;
-    for (const t of this.retryTimers.values()) clearTimeout(t);
-    this.retryTimers.clear();
+    this.retryTimers.clearAll();
     const settled = () => Promise.all([...this.running.values()].map((r) => r.settled));
     await Promise.race([settled(), new Promise((r) => setTimeout(r, graceMs).unref())]);
     for (const [taskId, r] of this.running) this.stopTry(taskId, r, 'shutdown', 'orch is shutting down; the try will run again');
@@ -207,7 +207,7 @@ export class RunDriver {
     if (this.finished) return;
     this.finished = true;
     this.draining = true;
-    for (const t of this.retryTimers.values()) clearTimeout(t);
+    this.retryTimers.clearAll();
     for (const [taskId, r] of this.running) this.stopTry(taskId, r, 'lost', 'another orch process took this run over');
     this.deps.logger.error({ dag: this.dagId, run: this.runId }, 'lost the lease on this run to another process; stopped driving it');
     this.resolveDone('running');
@@ -257,7 +257,7 @@ export class RunDriver {
 
   private launch(task: TaskDefinition, bound: BoundTask, tryNumber: number, maxTries: number, mode: 'execute' | 'resume'): void {
     const { store, clock, logger, events } = this.deps;
-    this.clearTimer(task.id);
+    this.retryTimers.clear(task.id);
     const controller = new AbortController();
     const ctx: TaskContext = buildTaskContext({
       store,
@@ -375,26 +375,10 @@ export class RunDriver {
     const note = this.cancelled ? 'cancelled' : undefined;
     store.runs.finish(this.dagId, this.runId, state, clock.now().toISOString(), note);
     this.finished = true;
-    for (const t of this.retryTimers.values()) clearTimeout(t);
+    this.retryTimers.clearAll();
     this.deps.logger.info({ dag: this.dagId, run: this.runId }, `run ${state}`);
     this.deps.events.emit('run', { dagId: this.dagId, runId: this.runId, state, note });
     this.resolveDone(state);
-  }
-
-  private wakeAt(taskId: string, inMs: number): void {
-    if (this.retryTimers.has(taskId)) return;
-    this.retryTimers.set(
-      taskId,
-      setTimeout(() => {
-        this.retryTimers.delete(taskId);
-        this.evaluate();
-      }, inMs),
-    );
-  }
-
-  private clearTimer(taskId: string): void {
-    clearTimeout(this.retryTimers.get(taskId));
-    this.retryTimers.delete(taskId);
   }
 
   private key(taskId: string): TiKey {
