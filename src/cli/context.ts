@@ -26,11 +26,8 @@ export async function openContext(overrides: ConfigOverrides = {}, loadDags = tr
   const store = openStore(config.dbFile);
   for (const [name, slots] of Object.entries(config.pools)) store.dags.setPool(name, slots);
   const dagBag = new DagBag(config.dagsFolder);
-  if (loadDags) {
-    await dagBag.refresh();
-    const now = new Date().toISOString();
-    for (const d of dagBag.list()) store.dags.upsert(d.id, d.file, d.schedule, now);
-  }
+  // Reading commands write nothing: the scheduler and createRun record the DAGs they use.
+  if (loadDags) await dagBag.refresh();
   return {
     config,
     store,

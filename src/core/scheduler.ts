@@ -100,7 +100,7 @@ export class Scheduler {
       this.store.tis.expireLeases(other.dagId, other.runId, this.clock.now().toISOString());
       this.logger.warn({ dag: dagId, run: other.runId }, `run ${other.runId} of ${dagId} was interrupted with another conf; it is left for \`orch scheduler\` or \`orch run ${dagId}\` with that conf`);
     }
-    let driver = orphan && this.adopt(orphan, dag);
+    let driver = orphan && this.start(orphan, dag);
     if (orphan && !driver) {
       throw new RunOwnedElsewhereError(dagId, orphan.runId);
     }
@@ -163,7 +163,7 @@ export class Scheduler {
     }
     for (const run of this.store.runs.runningElsewhere(this.owner.id)) {
       const dag = this.dagBag.get(run.dagId);
-      if (dag && !this.drivers.has(driverKey(run)) && this.ownerGone(run)) this.adopt(run, dag);
+      if (dag && !this.drivers.has(driverKey(run)) && this.ownerGone(run)) this.start(run, dag);
     }
   }
 
@@ -179,11 +179,6 @@ export class Scheduler {
     const d = this.drivers.get(`${dagId}/${runId}`);
     d?.cancel(reason);
     return d !== undefined;
-  }
-
-  /** Runs this process is driving now. */
-  activeRuns(): { dagId: string; runId: string }[] {
-    return [...this.drivers.values()].map((d) => ({ dagId: d.dagId, runId: d.runId }));
   }
 
   private requireDag(dagId: string): DagDefinition {
@@ -240,10 +235,6 @@ export class Scheduler {
     if (claimed.cancelRequested) driver.cancel();
     driver.evaluate();
     return driver;
-  }
-
-  private adopt(run: DagRunRow, dag: DagDefinition): RunDriver | undefined {
-    return this.start(run, dag);
   }
 
   /** True when the run's owner can no longer be working on it. */

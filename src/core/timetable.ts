@@ -10,7 +10,7 @@ export interface DataInterval {
 }
 
 /** Parse a schedule (cron or preset), evaluated in UTC. */
-export function cronFor(schedule: string): Cron {
+function cronFor(schedule: string): Cron {
   return new Cron(schedule, { paused: true, timezone: 'UTC' });
 }
 
@@ -84,9 +84,4 @@ function previousFire(cron: Cron, t: Date, floor: Date): Date | null {
     }
     if (from.getTime() === floor.getTime()) return null;
   }
-}
-
-/** The next time a new interval becomes due after `now` (for sleeping until then). */
-export function nextDueAt(schedule: string, now: Date): Date | null {
-  return cronFor(schedule).nextRun(now);
 }

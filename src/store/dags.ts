@@ -23,10 +23,6 @@ export class DagStore {
     return row && toDag(row);
   }
 
-  list(): DagRow[] {
-    return (this.db.prepare(`${SELECT} ORDER BY dag_id`).all() as RawDag[]).map(toDag);
-  }
-
   isPaused(dagId: string): boolean {
     return this.get(dagId)?.isPaused ?? false;
   }

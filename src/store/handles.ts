@@ -63,16 +63,6 @@ export class HandleStore {
   releaseById(id: number, now: string): void {
     this.db.prepare(`UPDATE external_handle SET released_at = ? WHERE id = ? AND released_at IS NULL`).run(now, id);
   }
-
-  /** Handles of a run (any task), e.g. the cluster a run created. */
-  listForRun(dagId: string, runId: string, opts: { kind?: string; includeReleased?: boolean } = {}): ExternalHandleRow[] {
-    const rows = this.db
-      .prepare(
-        `${SELECT} WHERE dag_id = ? AND run_id = ? AND (? IS NULL OR kind = ?) AND (? = 1 OR released_at IS NULL) ORDER BY id`,
-      )
-      .all(dagId, runId, opts.kind ?? null, opts.kind ?? null, opts.includeReleased ? 1 : 0) as RawHandle[];
-    return rows.map(toHandle);
-  }
 }
 
 type RawHandle = Omit<ExternalHandleRow, 'data'> & { data: string | null };

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cancelRun, clearTasks, markTask } from '../../src/core/run-commands.ts';
+import { waitFor } from '../helpers/cli.ts';
 import { workspace, type Workspace } from '../helpers/dags.ts';
 import { harness, type Harness } from '../helpers/scheduler.ts';
 
@@ -35,18 +36,10 @@ afterEach(() => {
 const ran = () => (existsSync(counts) ? readFileSync(counts, 'utf8').trim().split('\n') : []);
 const states = (runId: string) => Object.fromEntries(h.store.tis.listForRun('pipe', runId).map((t) => [t.taskId, t.state]));
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('cancel, mark and clear', () => {
   it('cancelling a run stops the running task, skips what had not started, and still runs the teardown', async () => {
     const done = h.scheduler.runDag('pipe', { conf: { workMs: 30_000 } });
-    await until(() => ran().includes('work'), 'work to start');
+    await waitFor('work to start', () => ran().includes('work'));
     const runId = h.store.runs.list({ dagId: 'pipe' })[0]!.runId;
     expect(cancelRun(h.store, 'pipe', runId, new Date())).toBe('requested');
     const result = await done;
@@ -68,7 +61,7 @@ describe('cancel, mark and clear', () => {
       export default d;`);
     await h.bag.refresh();
     const done = h.scheduler.runDag('slow_create');
-    await until(() => h.store.runs.list({ dagId: 'slow_create' })[0]?.state === 'running' && h.store.tis.listForRun('slow_create', h.store.runs.list({ dagId: 'slow_create' })[0]!.runId).some((t) => t.taskId === 'create' && t.state === 'running'), 'create to start');
+    await waitFor('create to start', () => h.store.runs.list({ dagId: 'slow_create' })[0]?.state === 'running' && h.store.tis.listForRun('slow_create', h.store.runs.list({ dagId: 'slow_create' })[0]!.runId).some((t) => t.taskId === 'create' && t.state === 'running'));
     const runId = h.store.runs.list({ dagId: 'slow_create' })[0]!.runId;
     cancelRun(h.store, 'slow_create', runId, new Date());
     h.scheduler.cancel('slow_create', runId);
@@ -81,7 +74,7 @@ describe('cancel, mark and clear', () => {
 
   it('marking a running task success stops it and lets downstream run', async () => {
     const done = h.scheduler.runDag('pipe', { conf: { workMs: 30_000 } });
-    await until(() => ran().includes('work'), 'work to start');
+    await waitFor('work to start', () => ran().includes('work'));
     const runId = h.store.runs.list({ dagId: 'pipe' })[0]!.runId;
     markTask(h.store, 'pipe', runId, 'work', 'success', new Date());
     const result = await done;

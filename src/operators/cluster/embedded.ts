@@ -12,7 +12,8 @@ import { OrchError } from '../../errors.ts';
 import { LivyClient } from '../../integrations/livy/index.ts';
 import type { ClusterCreateOptions, TaskContext } from '../../sdk/index.ts';
 import type { ClusterBackend, ClusterInfo } from './backend.ts';
-import { isEngineProcess, pidAlive, waitForExit } from './process.ts';
+import { pidAlive } from '../../util/process.ts';
+import { isLiveEngine, stopEngine } from './process.ts';
 
 const ORCH_BIN = fileURLToPath(new URL('../../../bin/orch.js', import.meta.url));
 const LISTENING = /orch engine listening on (http:\/\/\S+)/;
@@ -66,7 +67,7 @@ export class EmbeddedBackend implements ClusterBackend {
     for (const h of ctx.handles.list('cluster')) {
       const pid = Number(h.data?.pid);
       const logFile = String(h.data?.logFile ?? '');
-      if (!pid || !pidAlive(pid) || !isEngineProcess(pid)) continue;
+      if (!isLiveEngine(pid)) continue;
       const url = h.url ?? (await this.readUrl(pid, logFile, ctx.signal));
       ctx.log.info(`reattached to the embedded engine started by try ${h.tryNumber} (pid ${pid}, ${url})`);
       return { backend: this.name, clusterId: h.externalId, livyUrl: url, localFiles: true, pid, logFile };
@@ -98,16 +99,11 @@ export class EmbeddedBackend implements ClusterBackend {
 
   async terminate(ctx: TaskContext, info: ClusterInfo): Promise<void> {
     const pid = Number(info.pid);
-    if (!pid || !pidAlive(pid) || !isEngineProcess(pid)) {
+    if (!isLiveEngine(pid)) {
       ctx.log.info(`engine ${info.clusterId} is not running; nothing to stop`);
       return;
     }
-    process.kill(pid, 'SIGTERM');
-    if (!(await waitForExit(pid, 15_000))) {
-      ctx.log.warn(`engine pid ${pid} did not stop within 15 s of SIGTERM; killing it`);
-      process.kill(pid, 'SIGKILL');
-      await waitForExit(pid, 5_000);
-    }
+    if (await stopEngine(pid)) ctx.log.warn(`engine pid ${pid} did not stop within 15 s of SIGTERM; it was killed`);
     ctx.log.info(`stopped the embedded engine (pid ${pid})`);
   }
 

@@ -2,16 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { pidAlive } from '../../util/process.ts';
 
-export { pidAlive };
-
-/** True when `pid` is an `orch engine` (a reused pid must never be killed by mistake). */
-export function isEngineProcess(pid: number): boolean {
+/** True when `pid` is a live `orch engine` (a reused pid must never be killed by mistake). */
+export function isLiveEngine(pid: number): boolean {
+  if (!pid || !pidAlive(pid)) return false;
   try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return cmdline.includes('engine');
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('engine');
   } catch {
-    // No /proc (macOS): fall back to "the process exists".
-    return pidAlive(pid);
+    // No /proc (macOS): "the process exists" is all we can tell.
+    return true;
   }
 }
 
@@ -22,5 +20,14 @@ export async function waitForExit(pid: number, ms: number): Promise<boolean> {
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 50));
   }
+  return true;
+}
+
+/** SIGTERM an engine, SIGKILL it if it has not exited within `graceMs`; true if it needed the SIGKILL. */
+export async function stopEngine(pid: number, graceMs = 15_000): Promise<boolean> {
+  process.kill(pid, 'SIGTERM');
+  if (await waitForExit(pid, graceMs)) return false;
+  process.kill(pid, 'SIGKILL');
+  await waitForExit(pid, 5_000);
   return true;
 }

@@ -5,16 +5,15 @@
  */
 import type { Logger } from '../../core/logging.ts';
 import type { Store } from '../../store/index.ts';
-import { isEngineProcess, pidAlive, waitForExit } from './process.ts';
+import { isLiveEngine, stopEngine } from './process.ts';
 
 /** Stop leftover embedded engines of finished runs; returns how many were stopped. */
 export async function reapClusters(store: Store, logger: Logger): Promise<number> {
   let stopped = 0;
   for (const h of store.handles.openOfFinishedRuns('cluster')) {
     const pid = Number(h.data?.pid);
-    if (h.data?.backend === 'embedded' && pid && pidAlive(pid) && isEngineProcess(pid)) {
-      process.kill(pid, 'SIGTERM');
-      if (!(await waitForExit(pid, 10_000))) process.kill(pid, 'SIGKILL');
+    if (h.data?.backend === 'embedded' && isLiveEngine(pid)) {
+      await stopEngine(pid, 10_000);
       logger.warn({ dag: h.dagId, run: h.runId, pid }, `stopped a leftover embedded engine of a finished run (pid ${pid})`);
       stopped++;
     }

@@ -3,20 +3,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cancelRun } from '../../../src/core/run-commands.ts';
 import { runTry } from '../../../src/core/executor.ts';
 import type { TaskContext } from '../../../src/sdk/index.ts';
+import { waitFor } from '../../helpers/cli.ts';
 import { workspace, type Workspace } from '../../helpers/dags.ts';
 import { harness } from '../../helpers/scheduler.ts';
 
 let ws: Workspace;
 beforeEach(() => (ws = workspace()));
 afterEach(() => ws.cleanup());
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('runs that must not hang', () => {
   it('fails a task whose return value cannot be stored as XCom, and finishes the run', async () => {
@@ -66,9 +59,9 @@ describe('runs that must not hang', () => {
       export default d;`);
     const h = await harness(ws);
     const done = h.scheduler.runDag('retry_teardown');
-    await until(() => h.store.runs.list({ dagId: 'retry_teardown' })[0]?.state === 'running', 'the run to start');
+    await waitFor('the run to start', () => h.store.runs.list({ dagId: 'retry_teardown' })[0]?.state === 'running');
     const runId = h.store.runs.list({ dagId: 'retry_teardown' })[0]!.runId;
-    await until(() => h.store.tis.get({ dagId: 'retry_teardown', runId, taskId: 'work' })?.state === 'running', 'work to start');
+    await waitFor('work to start', () => h.store.tis.get({ dagId: 'retry_teardown', runId, taskId: 'work' })?.state === 'running');
     cancelRun(h.store, 'retry_teardown', runId, new Date());
     const result = await done;
     expect(result.state).toBe('failed');
@@ -84,7 +77,7 @@ describe('runs that must not hang', () => {
       export default d;`);
     const h = await harness(ws);
     const done = h.scheduler.runDag('stolen');
-    await until(() => h.store.tis.listForRun('stolen', h.store.runs.list({ dagId: 'stolen' })[0]?.runId ?? '').some((t) => t.state === 'running'), 'a to start');
+    await waitFor('a to start', () => h.store.tis.listForRun('stolen', h.store.runs.list({ dagId: 'stolen' })[0]?.runId ?? '').some((t) => t.state === 'running'));
     const runId = h.store.runs.list({ dagId: 'stolen' })[0]!.runId;
     h.store.db.prepare(`UPDATE dag_run SET owner_id = 'someone-else' WHERE run_id = ?`).run(runId);
     const result = await done;
