@@ -152,3 +152,21 @@ export class XComNotFoundError extends OrchError {
     super('ORCH_XCOM_NOT_FOUND', `no XCom '${key}' from task '${taskId}' in this run (did it run and return a value?)`);
   }
 }
+
+/**
+ * The signal reason when this process stops following a try without ending it: a drain
+ * (`orch scheduler` on SIGTERM), a lost lease, a database that can no longer be written.
+ * The try stays `running` in the store and the next owner resumes it, so an operator that
+ * sees this reason must leave its external work (a Livy statement, a session, a batch, a
+ * cluster) running and recorded: no cancel, no delete, no handle released.
+ */
+export class TaskDetachedError extends OrchError {
+  constructor(readonly taskId: string, reason: string) {
+    super('ORCH_TASK_DETACHED', `task '${taskId}' was detached: ${reason}; the next orch process resumes it`);
+  }
+}
+
+/** True when the try behind `signal` was detached rather than stopped (see TaskDetachedError). */
+export function isDetached(signal: AbortSignal): boolean {
+  return signal.aborted && signal.reason instanceof TaskDetachedError;
+}

@@ -14,6 +14,13 @@ export interface OperatorImpl<O = Record<string, unknown>> {
   resume?(ctx: TaskContext, options: O): Promise<unknown>;
   /** Release what the try opened, whatever the outcome. */
   cleanup?(ctx: TaskContext, options: O, outcome: TryOutcome): Promise<void>;
+  /**
+   * Checked once when a run starts, before any task of it runs: throw (an OrchError with
+   * `retryable = false`, naming what is wrong) when the task cannot possibly work, e.g. an
+   * input path that does not exist. `ctx` is the context of try 0: params, run id and
+   * dates are there; XCom is not (no upstream task has run). Must not touch a cluster.
+   */
+  preflight?(ctx: TaskContext, options: O): Promise<void> | void;
 }
 
 export type OperatorRegistry = ReadonlyMap<string, OperatorImpl<any>>;
@@ -23,6 +30,7 @@ export interface BoundTask {
   execute: (ctx: TaskContext) => Promise<unknown>;
   resume: ((ctx: TaskContext) => Promise<unknown>) | undefined;
   cleanup: ((ctx: TaskContext, outcome: TryOutcome) => Promise<void>) | undefined;
+  preflight: ((ctx: TaskContext) => Promise<void>) | undefined;
 }
 
 /** Bind a task definition to its implementation; throws UnknownOperatorError for an unknown type. */
@@ -33,6 +41,7 @@ export function bindTask(task: TaskDefinition, registry: OperatorRegistry): Boun
       execute: async (ctx) => run(ctx),
       resume: resume && (async (ctx) => resume(ctx)),
       cleanup: cleanup && (async (ctx, outcome) => void (await cleanup(ctx, outcome))),
+      preflight: undefined,
     };
   }
   const spec = task.operator!;
@@ -42,5 +51,6 @@ export function bindTask(task: TaskDefinition, registry: OperatorRegistry): Boun
     execute: (ctx) => impl.execute(ctx, spec.options),
     resume: impl.resume && ((ctx) => impl.resume!(ctx, spec.options)),
     cleanup: impl.cleanup && ((ctx, outcome) => impl.cleanup!(ctx, spec.options, outcome)),
+    preflight: impl.preflight && (async (ctx) => impl.preflight!(ctx, spec.options)),
   };
 }
