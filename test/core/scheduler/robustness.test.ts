@@ -94,7 +94,7 @@ describe('cleanup', () => {
     const lines: string[] = [];
     const ctx = { taskId: 't', log: { error: (m: string) => lines.push(m) } } as unknown as TaskContext;
     const result = await runTry(
-      { execute: async () => 'done', resume: undefined, cleanup: () => new Promise(() => {}) },
+      { execute: async () => 'done', resume: undefined, cleanup: () => new Promise(() => {}), preflight: undefined },
       ctx,
       { mode: 'execute', timeoutMs: undefined, abortGraceMs: 100, controller: new AbortController(), cleanupTimeoutMs: 100 },
     );
