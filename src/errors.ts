@@ -170,3 +170,19 @@ export class TaskDetachedError extends OrchError {
 export function isDetached(signal: AbortSignal): boolean {
   return signal.aborted && signal.reason instanceof TaskDetachedError;
 }
+
+/**
+ * The orch database (SQLite) cannot be used: it cannot be written (read-only, full disk,
+ * I/O error), is not a database, or cannot be opened. The message names the file, the
+ * cause and what to do.
+ */
+export class DatabaseError extends OrchError {
+  constructor(
+    code: 'ORCH_DB_UNWRITABLE' | 'ORCH_DB_CORRUPT' | 'ORCH_DB_UNOPENABLE' | 'ORCH_DB_TOO_NEW',
+    readonly file: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(code, message, options);
+  }
+}

@@ -18,6 +18,10 @@ export interface RunEvent {
   note?: string;
   /** On 'running': this process took the run over from one that died. */
   adopted?: boolean;
+  /** On 'running': the run was being cancelled when this process took it over. */
+  cancelling?: boolean;
+  /** On 'running': another live process drives this run; this one only follows it. */
+  followed?: { ownerPid: number | null; ownerHost: string | null };
 }
 
 export interface LogLineEvent {

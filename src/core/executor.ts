@@ -3,9 +3,12 @@
  * executionTimeout through the AbortSignal, always runs cleanup, and reports the outcome.
  * It writes no task state; the run driver does, in one transaction with the XCom.
  */
-import { TaskTimeoutError } from '../errors.ts';
+import { performance } from 'node:perf_hooks';
+import { TaskDetachedError, TaskTimeoutError } from '../errors.ts';
 import type { TaskContext, TryOutcome } from '../sdk/index.ts';
+import { withTaskConsole } from './console-capture.ts';
 import type { BoundTask } from './operator.ts';
+import { describeThrown, toError } from './thrown.ts';
 
 export type TryResult = { state: 'success'; value: unknown } | { state: 'failed'; error: Error; aborted: boolean };
 
@@ -24,29 +27,40 @@ export interface TryOptions {
 /** Run a try to its end; never throws. */
 export async function runTry(task: BoundTask, ctx: TaskContext, options: TryOptions): Promise<TryResult> {
   const { controller } = options;
-  const timer =
-    options.timeoutMs !== undefined
-      ? setTimeout(() => controller.abort(new TaskTimeoutError(ctx.taskId, options.timeoutMs!)), options.timeoutMs)
-      : undefined;
+  const started = performance.now();
+  const timeout = () => new TaskTimeoutError(ctx.taskId, options.timeoutMs!);
+  const timer = options.timeoutMs !== undefined ? setTimeout(() => controller.abort(timeout()), options.timeoutMs) : undefined;
   let result: TryResult;
   try {
     const fn = options.mode === 'resume' ? task.resume! : task.execute;
-    const value = await untilAbortedPlusGrace(Promise.resolve().then(() => fn(ctx)), controller.signal, options.abortGraceMs);
+    const value = await untilAbortedPlusGrace(
+      Promise.resolve().then(() => withTaskConsole(ctx.log, () => fn(ctx))),
+      controller.signal,
+      options.abortGraceMs,
+    );
+    // The timer cannot fire while the task blocks the event loop: a try that returns past
+    // its executionTimeout lost, whether or not the abort got to run.
+    const late = options.timeoutMs !== undefined && performance.now() - started > options.timeoutMs;
+    if (late && !controller.signal.aborted) controller.abort(timeout());
     // A task that ignored its signal but returned anyway still lost the race.
     result = controller.signal.aborted ? failed(controller.signal.reason, true) : { state: 'success', value };
   } catch (err) {
+    const late = options.timeoutMs !== undefined && performance.now() - started > options.timeoutMs;
+    if (late && !controller.signal.aborted) controller.abort(timeout());
     result = failed(controller.signal.aborted ? controller.signal.reason : err, controller.signal.aborted);
   } finally {
     clearTimeout(timer);
   }
-  if (task.cleanup) {
+  // A detached try is not over: the next owner resumes it, so what it opened must stay open.
+  const detached = controller.signal.reason instanceof TaskDetachedError && task.resume !== undefined;
+  if (task.cleanup && !detached) {
     const outcome: TryOutcome = result.state === 'success' ? { state: 'success' } : { state: 'failed', error: result.error };
     // Cleanup gets a bounded time too: one that hangs must not hold the try (and its lease) forever.
     const limit = options.cleanupTimeoutMs ?? 60_000;
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        Promise.resolve().then(() => task.cleanup!(ctx, outcome)),
+        Promise.resolve().then(() => withTaskConsole(ctx.log, () => task.cleanup!(ctx, outcome))),
         new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`did not finish within ${limit / 1000} s; gave up on it`)), limit))),
       ]);
     } catch (err) {
@@ -75,11 +89,10 @@ function untilAbortedPlusGrace<T>(work: Promise<T>, signal: AbortSignal, abortGr
 }
 
 function failed(reason: unknown, aborted: boolean): TryResult {
-  return { state: 'failed', error: reason instanceof Error ? reason : new Error(String(reason)), aborted };
+  return { state: 'failed', error: toError(reason), aborted };
 }
 
-/** One-line text of an error for logs and the task row. */
+/** One-line text of an error (or of anything thrown) for logs and the task row; never throws. */
 export function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
+  return describeThrown(err);
 }

@@ -5,7 +5,9 @@
  */
 import { UnknownOperatorError } from '../errors.ts';
 import type { TaskContext, TryOutcome } from '../sdk/index.ts';
+import type { DagRunRow } from '../store/index.ts';
 import type { TaskDefinition } from './dags/definition.ts';
+import { runInThread, type ThreadOptions } from './isolation/run-in-thread.ts';
 
 export interface OperatorImpl<O = Record<string, unknown>> {
   /** Do the work; the result becomes XCom `return_value`. Must honour `ctx.signal`. */
@@ -33,10 +35,39 @@ export interface BoundTask {
   preflight: ((ctx: TaskContext) => Promise<void>) | undefined;
 }
 
-/** Bind a task definition to its implementation; throws UnknownOperatorError for an unknown type. */
-export function bindTask(task: TaskDefinition, registry: OperatorRegistry): BoundTask {
+/** What a function task with `isolation: 'worker'` needs to run in a thread of its own. */
+export interface ThreadSetting {
+  /** The DAG file, imported again in the thread. */
+  dagPath: string;
+  /** The SQLite file the thread writes the try's log, XCom and handles to. */
+  dbFile: string;
+  dryRun: boolean;
+  run: DagRunRow;
+  abortGraceMs: number;
+  onLine?: ThreadOptions['onLine'];
+}
+
+/**
+ * Bind a task definition to its implementation; throws UnknownOperatorError for an unknown
+ * type. `thread` is required to execute a function task whose isolation is 'worker'.
+ */
+export function bindTask(task: TaskDefinition, registry: OperatorRegistry, thread?: ThreadSetting): BoundTask {
   if (task.run) {
     const { run, resume, cleanup } = task;
+    if (task.isolation === 'worker') {
+      const inThread = (mode: 'execute' | 'resume') => (ctx: TaskContext) => {
+        if (!thread) throw new Error(`task '${task.id}' has isolation 'worker', but no worker thread was set up for it`);
+        const { dagPath, dbFile, dryRun, run: row, abortGraceMs, onLine } = thread;
+        const input = { dagPath, dbFile, dryRun, run: row, dagId: ctx.dagId, taskId: ctx.taskId, mode, tryNumber: ctx.tryNumber, maxTries: ctx.maxTries };
+        return runInThread(ctx, { input, abortGraceMs, onLine });
+      };
+      return {
+        execute: inThread('execute'),
+        resume: resume && inThread('resume'),
+        cleanup: cleanup && (async (ctx, outcome) => void (await cleanup(ctx, outcome))),
+        preflight: undefined,
+      };
+    }
     return {
       execute: async (ctx) => run(ctx),
       resume: resume && (async (ctx) => resume(ctx)),

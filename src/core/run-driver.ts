@@ -3,11 +3,10 @@
  * starts their tries, records outcomes, and finishes the run. Event-driven: a try that
  * ends re-evaluates at once; timers are only for retry delays.
  */
-import { PoolNotFoundError, TaskCancelledError } from '../errors.ts';
+import { PoolNotFoundError, TaskCancelledError, TaskDetachedError } from '../errors.ts';
 import type { TaskContext } from '../sdk/index.ts';
 import {
   FINISHED_TASK_STATES,
-  RETURN_VALUE,
   type DagRunRow,
   type Owner,
   type RunState,
@@ -21,13 +20,15 @@ import type { DagDefinition, TaskDefinition } from './dags/definition.ts';
 import type { OrchEvents } from './events.ts';
 import { errorText, runTry, type TryResult } from './executor.ts';
 import type { Logger } from './logging.ts';
-import { bindTask, type BoundTask, type OperatorRegistry } from './operator.ts';
-import { retryDelayMs, Wakeups } from './retry.ts';
+import { bindTask, type BoundTask, type OperatorRegistry, type ThreadSetting } from './operator.ts';
+import { preflightRun } from './preflight.ts';
+import { Wakeups } from './retry.ts';
+import { RunRecords } from './run-records.ts';
 import { runStateFromLeaves } from './run-state.ts';
 import { buildTaskContext } from './task-context.ts';
 import type { SlotPool } from './slots.ts';
+import { toError } from './thrown.ts';
 import { decide } from './trigger-rules.ts';
-import { jsonValue } from './xcom-value.ts';
 
 export interface DriverDeps {
   store: Store;
@@ -41,15 +42,29 @@ export interface DriverDeps {
   abortGraceMs: number;
   /** Ask the scheduler to re-evaluate every run (a slot was freed). */
   kick: () => void;
+  /**
+   * Report an error the driver could not handle where it happened (a write that failed).
+   * True when it means the database cannot be used: the scheduler then halts every run,
+   * and the driver stops writing.
+   */
+  fault: (err: unknown) => boolean;
 }
 
-/** Why a try was stopped from outside; decides what its end is recorded as ('lost': nothing, the run has a new owner). */
-type StopKind = 'cancel' | 'shutdown' | 'marked' | 'lost';
+/**
+ * Why a try was stopped from outside; decides what its end is recorded as.
+ * - cancel, marked: failed, no retry;  shutdown: given back, runs again;
+ * - detach: nothing unless it succeeded — its work goes on outside and the next owner resumes it;
+ * - lost: nothing at all — the run has a new owner, or the database cannot be written.
+ */
+type StopKind = 'cancel' | 'shutdown' | 'marked' | 'detach' | 'lost';
 
 interface RunningTry {
   tryNumber: number;
   controller: AbortController;
   settled: Promise<void>;
+  /** The task can continue this try in another process (it has `resume`). */
+  resumable: boolean;
+  teardown: boolean;
   stop?: StopKind;
 }
 
@@ -68,6 +83,10 @@ export class RunDriver {
   /** The cancel reason once the run is cancelled. */
   private cancelled: string | false = false;
   private finished = false;
+  /** False until begin() has run the preflight checks of a new run. */
+  private ready = false;
+
+  private readonly records: RunRecords;
 
   constructor(
     private readonly deps: DriverDeps,
@@ -77,10 +96,30 @@ export class RunDriver {
     this.dagId = run.dagId;
     this.runId = run.runId;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.records = new RunRecords(deps, run.dagId, run.runId);
   }
 
   get isFinished(): boolean {
     return this.finished;
+  }
+
+  /**
+   * Start deciding. A run that has never started first passes its preflight checks (a
+   * missing input fails the run here, before any cluster exists).
+   */
+  async begin(fresh: boolean): Promise<void> {
+    if (fresh) {
+      const { store, registry, clock, logger } = this.deps;
+      const failures = await preflightRun(this.dag, this.run, { store, registry, clock, logger });
+      if (this.finished) return;
+      if (failures.length) {
+        this.finished = true;
+        this.guard(() => this.records.preflightFailed(failures));
+        return this.resolveDone('failed');
+      }
+    }
+    this.ready = true;
+    this.guard(() => this.evaluate());
   }
 
   /** After adopting a run from a dead owner: resume or retry the tries it left running. */
@@ -95,7 +134,7 @@ export class RunDriver {
       let bound: BoundTask | undefined;
       let bindError = '';
       try {
-        bound = task && bindTask(task, this.deps.registry);
+        bound = task && bindTask(task, this.deps.registry, this.thread());
       } catch (err) {
         bindError = `: ${errorText(err)}`;
       }
@@ -106,16 +145,17 @@ export class RunDriver {
       } else {
         const error = `the process running this try (${who}) died and the task cannot be resumed${task ? bindError : ' (it is no longer in the DAG)'}`;
         store.logs.append(key, ti.tryNumber, 'error', 'orch', error, clock.now().toISOString());
-        this.recordFailure(task, ti, ti.tryNumber, error, false);
+        this.records.failed(task, ti, ti.tryNumber, error, this.mayRetry(task));
       }
     }
   }
 
   /** Decide and start what can run now; finish the run when nothing is left. */
   evaluate(): void {
-    if (this.finished) return;
+    if (this.finished || !this.ready) return;
     if (this.cancelled) {
-      if (this.running.size > 0) return;
+      // Teardowns keep running through a cancel; everything else must have stopped first.
+      if ([...this.running.values()].some((r) => !r.teardown)) return;
       this.skipForCancel(this.cancelled);
     }
     const { store, clock } = this.deps;
@@ -149,7 +189,7 @@ export class RunDriver {
         } else if (ti.state === 'up_for_retry') {
           const due = ti.nextRetryAt ? new Date(ti.nextRetryAt).getTime() - now.getTime() : 0;
           if (due <= 0) candidates.push({ task, ti });
-          else this.retryTimers.set(task.id, due, () => this.evaluate());
+          else this.retryTimers.set(task.id, due, () => this.guard(() => this.evaluate()));
         }
       }
     }
@@ -167,7 +207,8 @@ export class RunDriver {
     this.cancelled = reason;
     this.deps.store.runs.requestCancel(this.dagId, this.runId);
     this.deps.logger.info({ dag: this.dagId, run: this.runId }, `cancelling run: ${reason}`);
-    for (const [taskId, r] of this.running) this.stopTry(taskId, r, 'cancel', reason);
+    // A teardown (terminate_cluster) is what a cancel must still get done: never stopped.
+    for (const [taskId, r] of this.running) if (!r.teardown) this.stopTry(taskId, r, 'cancel', new TaskCancelledError(taskId, reason));
     this.evaluate();
   }
 
@@ -184,32 +225,40 @@ export class RunDriver {
   }
 
   /**
-   * Stop starting tries, give running ones `graceMs` to end, then abort them so they are
-   * tried again by whoever adopts the run; release the lease.
+   * Stop starting tries and hand the run over: tries that can be resumed elsewhere (Livy
+   * statements, clusters) are detached at once and keep working outside, to be followed by
+   * whoever adopts the run; the others get `graceMs` to end, then are interrupted and run
+   * again. The lease is released so the next process adopts the run at once.
    */
   async drain(graceMs: number): Promise<void> {
     this.draining = true;
     this.retryTimers.clearAll();
+    for (const [taskId, r] of this.running) {
+      if (r.resumable) this.stopTry(taskId, r, 'detach', new TaskDetachedError(taskId, 'orch is shutting down'));
+    }
     const settled = () => Promise.all([...this.running.values()].map((r) => r.settled));
     await Promise.race([settled(), new Promise((r) => setTimeout(r, graceMs).unref())]);
-    for (const [taskId, r] of this.running) this.stopTry(taskId, r, 'shutdown', 'orch is shutting down; the try will run again');
+    for (const [taskId, r] of this.running) this.stopTry(taskId, r, 'shutdown', new TaskCancelledError(taskId, 'orch is shutting down; the try will run again'));
     await settled();
-    if (!this.finished) this.deps.store.runs.release(this.dagId, this.runId, this.deps.owner.id);
+    if (!this.finished) this.guard(() => this.deps.store.runs.release(this.dagId, this.runId, this.deps.owner.id));
     this.finished = true;
     this.resolveDone('running');
   }
 
   /**
-   * Another process owns the run now (this one stalled past its lease): stop every try
-   * without recording anything — the new owner decides — and stop driving.
+   * Stop driving without recording anything: another process owns the run now (this one
+   * stalled past its lease), or the database cannot be written. Resumable tries are
+   * detached (their external work stays for the next owner), the others are stopped.
    */
-  abandon(): void {
+  abandon(reason = 'another orch process took this run over'): void {
     if (this.finished) return;
     this.finished = true;
     this.draining = true;
     this.retryTimers.clearAll();
-    for (const [taskId, r] of this.running) this.stopTry(taskId, r, 'lost', 'another orch process took this run over');
-    this.deps.logger.error({ dag: this.dagId, run: this.runId }, 'lost the lease on this run to another process; stopped driving it');
+    for (const [taskId, r] of this.running) {
+      this.stopTry(taskId, r, 'lost', r.resumable ? new TaskDetachedError(taskId, reason) : new TaskCancelledError(taskId, reason));
+    }
+    this.deps.logger.error({ dag: this.dagId, run: this.runId }, `stopped driving this run: ${reason}`);
     this.resolveDone('running');
   }
 
@@ -223,9 +272,18 @@ export class RunDriver {
     if (run.cancelRequested && !this.cancelled) return this.cancel();
     for (const [taskId, r] of this.running) {
       const ti = store.tis.get(this.key(taskId));
-      if (ti && (ti.state !== 'running' || ti.tryNumber !== r.tryNumber)) this.stopTry(taskId, r, 'marked', `set to '${ti.state}' from outside`);
+      if (ti && (ti.state !== 'running' || ti.tryNumber !== r.tryNumber)) this.stopTry(taskId, r, 'marked', new TaskCancelledError(taskId, `set to '${ti.state}' from outside`));
     }
     this.evaluate();
+  }
+
+  /** Run `fn`; an error it throws (a failed write) goes to the scheduler instead of escaping a timer or microtask. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.deps.fault(err);
+    }
   }
 
   private tryStart(task: TaskDefinition, ti: TaskInstanceRow): void {
@@ -233,7 +291,7 @@ export class RunDriver {
     const { store, clock, owner, slots } = this.deps;
     let bound: BoundTask;
     try {
-      bound = bindTask(task, this.deps.registry);
+      bound = bindTask(task, this.deps.registry, this.thread());
     } catch (err) {
       return this.failBeforeStart(task, errorText(err));
     }
@@ -269,13 +327,15 @@ export class RunDriver {
       clock,
       logger,
       onLine: (line) => events.emit('log', { dagId: this.dagId, runId: this.runId, ...line }),
+      onWriteError: (err) => void this.deps.fault(err),
     });
     this.emit(task.id, 'running', tryNumber);
     ctx.log.info(`${mode === 'resume' ? 'resuming' : 'starting'} try ${tryNumber} of ${maxTries} (pid ${process.pid})`);
-    const entry: RunningTry = { tryNumber, controller, settled: Promise.resolve() };
+    const entry: RunningTry = { tryNumber, controller, settled: Promise.resolve(), resumable: bound.resume !== undefined, teardown: TEARDOWN_RULES.has(task.triggerRule) };
     entry.settled = runTry(bound, ctx, { mode, timeoutMs: task.executionTimeoutMs, abortGraceMs: this.deps.abortGraceMs, controller })
-      .then((result) => this.onTryEnd(task, ctx, entry, result))
-      .catch((err) => logger.error({ err, dag: this.dagId, task: task.id }, 'recording the end of a try failed'));
+      // runTry never rejects; if it somehow did, the try must still end rather than stay running.
+      .catch((err): TryResult => ({ state: 'failed', error: toError(err), aborted: false }))
+      .then((result) => this.onTryEnd(task, ctx, entry, result));
     this.running.set(task.id, entry);
   }
 
@@ -283,15 +343,20 @@ export class RunDriver {
     this.running.delete(task.id);
     this.deps.slots.give();
     try {
-      if (entry.stop === 'lost') return; // another process owns the run now: record nothing
+      if (entry.stop === 'lost') return; // another process owns the run, or nothing can be written: record nothing
+      if (entry.stop === 'detach' && result.state !== 'success') {
+        ctx.log.info(`try ${entry.tryNumber} detached: its work goes on, and the next orch process to own this run follows it`);
+        return;
+      }
       this.recordEnd(task, ctx, entry, result);
     } catch (err) {
+      if (this.deps.fault(err)) return; // the database is gone: the scheduler halts everything
       // Whatever went wrong writing the outcome, the task must not stay 'running' forever.
       const message = `recording the end of try ${entry.tryNumber} failed: ${errorText(err)}`;
       this.deps.logger.error({ err, dag: this.dagId, task: task.id }, message);
       try {
         const ti = this.deps.store.tis.get(this.key(task.id));
-        if (ti) this.recordFailure(task, ti, entry.tryNumber, message, true);
+        if (ti) this.records.failed(task, ti, entry.tryNumber, message, false);
       } catch (again) {
         this.deps.logger.error({ err: again, dag: this.dagId, task: task.id }, 'could not record the failure either');
       }
@@ -301,91 +366,62 @@ export class RunDriver {
   }
 
   private recordEnd(task: TaskDefinition, ctx: TaskContext, entry: RunningTry, result: TryResult): void {
-    const { store, clock } = this.deps;
-    const key = this.key(task.id);
-    const now = clock.now().toISOString();
-    if (result.state === 'success') {
-      // Checked before shutdown: work that finished is kept even if a drain interrupted its cleanup.
-      const value = result.value === undefined ? undefined : jsonValue(result.value, task.id);
-      const recorded = store.immediate(() => {
-        const ok = store.tis.finishTry(key, entry.tryNumber, 'success', now, null);
-        if (ok && value !== undefined) store.xcom.set(key, RETURN_VALUE, value, now);
-        return ok;
-      });
-      if (recorded) {
-        ctx.log.info(`try ${entry.tryNumber} succeeded`);
-        this.emit(task.id, 'success', entry.tryNumber);
-      }
-    } else if (entry.stop === 'shutdown') {
-      ctx.log.warn('try interrupted by shutdown; it will run again');
-      store.immediate(() => {
-        if (store.tis.finishTry(key, entry.tryNumber, 'scheduled', now, null)) store.tis.giveBackTry(key, entry.tryNumber);
-      });
-    } else {
-      const message = errorText(result.error);
-      ctx.log.error(`try ${entry.tryNumber} failed: ${message}`);
-      if (result.error.stack && !(result.error instanceof TaskCancelledError)) ctx.log.debug(result.error.stack);
-      const ti = store.tis.get(key);
-      const final = entry.stop === 'cancel' || entry.stop === 'marked' || (result.error as { retryable?: boolean }).retryable === false;
-      if (ti) this.recordFailure(task, ti, entry.tryNumber, message, final);
-    }
+    // Checked before shutdown: work that finished is kept even if a drain interrupted its cleanup.
+    if (result.state === 'success') return this.records.succeeded(task, entry.tryNumber, result.value, ctx.log);
+    if (entry.stop === 'shutdown') return this.records.interrupted(task.id, entry.tryNumber, ctx.log);
+    const message = errorText(result.error);
+    ctx.log.error(`try ${entry.tryNumber} failed: ${message}`);
+    if (result.error.stack && !(result.error instanceof TaskCancelledError)) ctx.log.debug(result.error.stack);
+    const ti = this.deps.store.tis.get(this.key(task.id));
+    const final = entry.stop === 'cancel' || entry.stop === 'marked' || (result.error as { retryable?: boolean }).retryable === false;
+    if (ti) this.records.failed(task, ti, entry.tryNumber, message, !final && this.mayRetry(task));
   }
 
-  /** A try failed: up_for_retry while tries remain (and it was not stopped on purpose), else failed. */
-  private recordFailure(task: TaskDefinition | undefined, ti: TaskInstanceRow, tryNumber: number, error: string, final: boolean): void {
-    const { store, clock } = this.deps;
-    const key = this.key(ti.taskId);
-    const now = clock.now();
-    // In a cancelled run only teardowns retry: they are what must still happen.
-    const mayRetry = !this.cancelled || (task !== undefined && TEARDOWN_RULES.has(task.triggerRule));
-    if (!final && task && mayRetry && tryNumber < ti.maxTries) {
-      const delay = retryDelayMs(task, tryNumber);
-      const at = new Date(now.getTime() + delay).toISOString();
-      if (store.tis.finishTry(key, tryNumber, 'up_for_retry', now.toISOString(), error, at)) {
-        store.logs.append(key, tryNumber, 'info', 'orch', `will retry in ${Math.round(delay / 100) / 10} s (try ${tryNumber + 1} of ${ti.maxTries})`, now.toISOString());
-        this.emit(ti.taskId, 'up_for_retry', tryNumber, error);
-      }
-    } else if (store.tis.finishTry(key, tryNumber, 'failed', now.toISOString(), error)) {
-      this.emit(ti.taskId, 'failed', tryNumber, error);
-    }
+  /** In a cancelled run only teardowns retry: they are what must still happen. */
+  private mayRetry(task: TaskDefinition | undefined): boolean {
+    return task !== undefined && (!this.cancelled || TEARDOWN_RULES.has(task.triggerRule));
   }
 
   /** A task that cannot even start (unknown operator or pool) fails without a try. */
   private failBeforeStart(task: TaskDefinition, error: string): void {
-    const { store, clock } = this.deps;
-    if (store.tis.setState(this.key(task.id), 'failed', clock.now().toISOString(), ['scheduled', 'up_for_retry'], error)) {
-      this.deps.logger.error({ dag: this.dagId, run: this.runId, task: task.id }, error);
-      this.emit(task.id, 'failed', 0, error);
-      queueMicrotask(() => this.evaluate());
-    }
+    if (this.records.failedBeforeStart(task.id, error)) queueMicrotask(() => this.guard(() => this.evaluate()));
   }
 
-  private stopTry(taskId: string, r: RunningTry, kind: StopKind, reason: string): void {
+  private stopTry(_taskId: string, r: RunningTry, kind: StopKind, reason: Error): void {
     if (r.stop) return;
     r.stop = kind;
-    r.controller.abort(new TaskCancelledError(taskId, reason));
+    r.controller.abort(reason);
   }
 
   private finishIfDone(): void {
     if (this.finished || this.draining || this.running.size > 0) return;
-    const { store, clock } = this.deps;
+    const { store } = this.deps;
     const tis = store.tis.listForRun(this.dagId, this.runId);
     if (!tis.every((ti) => FINISHED_TASK_STATES.has(ti.state))) return;
     const state = this.cancelled ? 'failed' : runStateFromLeaves(this.dag, new Map(tis.map((t) => [t.taskId, t.state])));
-    const note = this.cancelled ? 'cancelled' : undefined;
-    store.runs.finish(this.dagId, this.runId, state, clock.now().toISOString(), note);
+    this.records.finishRun(state, this.cancelled ? 'cancelled' : undefined);
     this.finished = true;
     this.retryTimers.clearAll();
-    this.deps.logger.info({ dag: this.dagId, run: this.runId }, `run ${state}`);
-    this.deps.events.emit('run', { dagId: this.dagId, runId: this.runId, state, note });
     this.resolveDone(state);
   }
 
   private key(taskId: string): TiKey {
-    return { dagId: this.dagId, runId: this.runId, taskId };
+    return this.records.key(taskId);
+  }
+
+  /** How this run's function tasks with isolation 'worker' reach their thread. */
+  private thread(): ThreadSetting {
+    return {
+      dagPath: this.dag.path,
+      dbFile: this.deps.store.db.name,
+      dryRun: false,
+      run: this.run,
+      abortGraceMs: this.deps.abortGraceMs,
+      onLine: (line) => this.deps.events.emit('log', { dagId: this.dagId, runId: this.runId, ...line }),
+    };
   }
 
   private emit(taskId: string, state: TaskState, tryNumber: number, error?: string): void {
-    this.deps.events.emit('task', { dagId: this.dagId, runId: this.runId, taskId, state, tryNumber, error });
+    this.records.emit(taskId, state, tryNumber, error);
   }
 }

@@ -5,16 +5,19 @@
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { RunOwnedElsewhereError, UnknownDagError } from '../errors.ts';
-import { pidAlive } from '../util/process.ts';
+import { RunOwnedElsewhereError, UnknownDagError, type DatabaseError } from '../errors.ts';
 import type { DagRunRow, Owner, Store, TriggerSource } from '../store/index.ts';
 import { isoAfter, systemClock, type Clock } from './clock.ts';
 import type { DagDefinition } from './dags/definition.ts';
 import type { DagBag } from './dags/loader.ts';
+import { databaseFailure } from './database-failure.ts';
 import { OrchEvents } from './events.ts';
+import { LeaseKeeper } from './leases/keeper.ts';
+import { ownerGone } from './leases/owner.ts';
 import { silentLogger, type Logger } from './logging.ts';
 import type { OperatorRegistry } from './operator.ts';
 import { RunDriver } from './run-driver.ts';
+import { followRun } from './run-follower.ts';
 import { createSlotPool, type SlotPool } from './slots.ts';
 import { createScheduledRuns } from './run-creator.ts';
 import { createRun } from './runs/create-run.ts';
@@ -41,6 +44,8 @@ export interface SchedulerOptions {
   housekeeping?: () => Promise<unknown>;
   /** How often housekeeping runs. Default 30 s. */
   housekeepingMs?: number;
+  /** `orch run` following a run another process drives: how often it reads SQLite. Default 250 ms. */
+  followPollMs?: number;
 }
 
 export interface RunResult {
@@ -48,6 +53,8 @@ export interface RunResult {
   state: 'success' | 'failed' | 'running';
   /** True when an existing run was adopted instead of a new one created. */
   adopted: boolean;
+  /** Set when an identical run was already going in another live process and this one only watched it. */
+  followed?: { ownerPid: number | null; ownerHost: string | null };
 }
 
 export class Scheduler {
@@ -63,8 +70,12 @@ export class Scheduler {
   private readonly housekeeping: (() => Promise<unknown>) | undefined;
   private readonly registry: OperatorRegistry;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly keeper: LeaseKeeper | undefined;
+  private readonly dbFile: string;
   private kickPending = false;
   private stopping = false;
+  /** Set once the database could not be written: nothing more is started or recorded. */
+  private storeFailure: DatabaseError | undefined;
 
   constructor(options: SchedulerOptions) {
     this.store = options.store;
@@ -80,18 +91,45 @@ export class Scheduler {
       tickMs: options.tickMs ?? 1_000,
       dagRefreshMs: options.dagRefreshMs ?? 5_000,
       housekeepingMs: options.housekeepingMs ?? 30_000,
+      followPollMs: options.followPollMs ?? 250,
     };
     this.housekeeping = options.housekeeping;
     this.owner = { id: randomUUID(), host: hostname(), pid: process.pid };
     this.slots = createSlotPool(this.opts.parallelism);
+    this.dbFile = this.store.db.name;
+    if (this.dbFile !== ':memory:') {
+      this.keeper = new LeaseKeeper({
+        dbFile: this.dbFile,
+        ownerId: this.owner.id,
+        leaseMs: this.opts.leaseMs,
+        heartbeatMs: this.opts.heartbeatMs,
+        onError: (err) => this.fault(err),
+      });
+    }
+  }
+
+  /** Why this scheduler stopped, if the database could not be written. */
+  get failure(): DatabaseError | undefined {
+    return this.storeFailure;
   }
 
   /**
-   * `orch run`: finish an unfinished run of `dagId` whose owner died, or else create one;
-   * drive it to the end in this process.
+   * `orch run`: finish an unfinished run of `dagId` whose owner died, or follow an identical
+   * run (same conf) another live process is driving, or else create one; drive it to the end.
    */
-  async runDag(dagId: string, options: { conf?: Record<string, unknown>; triggeredBy?: TriggerSource } = {}): Promise<RunResult> {
+  async runDag(dagId: string, options: { conf?: Record<string, unknown>; triggeredBy?: TriggerSource; signal?: AbortSignal } = {}): Promise<RunResult> {
     const dag = this.requireDag(dagId);
+    try {
+      return await this.runOrFollow(dag, options);
+    } catch (err) {
+      throw databaseFailure(err, this.dbFile) ?? err;
+    } finally {
+      this.stopHeartbeat();
+    }
+  }
+
+  private async runOrFollow(dag: DagDefinition, options: { conf?: Record<string, unknown>; triggeredBy?: TriggerSource; signal?: AbortSignal }): Promise<RunResult> {
+    const dagId = dag.id;
     // "The same command again" resumes: a different --conf asks for a different run.
     const orphans = this.store.runs.runningElsewhere(this.owner.id, dagId).filter((r) => this.ownerGone(r));
     const orphan = orphans.find((r) => options.conf === undefined || sameJson(r.conf, options.conf));
@@ -100,23 +138,48 @@ export class Scheduler {
       this.store.tis.expireLeases(other.dagId, other.runId, this.clock.now().toISOString());
       this.logger.warn({ dag: dagId, run: other.runId }, `run ${other.runId} of ${dagId} was interrupted with another conf; it is left for \`orch scheduler\` or \`orch run ${dagId}\` with that conf`);
     }
+    this.startHeartbeat();
     let driver = orphan && this.start(orphan, dag);
-    if (orphan && !driver) {
-      throw new RunOwnedElsewhereError(dagId, orphan.runId);
-    }
+    if (orphan && !driver) throw new RunOwnedElsewhereError(dagId, orphan.runId);
     const adopted = driver !== undefined;
     if (!driver) {
-      const run = createRun(this.store, dag, { conf: options.conf, triggeredBy: options.triggeredBy ?? 'cli', runType: 'manual', now: this.clock.now() });
-      driver = this.start(run, dag);
-      if (!driver) throw new Error(`run ${run.runId} was taken by another process before it could start`);
+      // Checked and created in one transaction: two `orch run` started together make one run.
+      const conf = options.conf ?? {};
+      const decided = this.store.immediate(() => {
+        const twin = this.store.runs
+          .list({ dagId, states: ['running'] })
+          .find((r) => r.ownerId !== this.owner.id && sameJson(r.conf, conf) && !this.ownerGone(r));
+        if (twin) return { twin };
+        const created = createRun(this.store, dag, { conf: options.conf, triggeredBy: options.triggeredBy ?? 'cli', runType: 'manual', now: this.clock.now() });
+        return { claimed: this.claim(created) };
+      });
+      if (decided.twin) return this.followTwin(decided.twin, dag, options.signal);
+      if (!decided.claimed) throw new Error('a run this process just created was claimed by another process');
+      driver = this.drive(decided.claimed, dag, true);
     }
-    this.startHeartbeat();
-    try {
-      const state = await driver.done;
-      return { run: this.store.runs.get(dagId, driver.runId)!, state: state === 'queued' ? 'running' : state, adopted };
-    } finally {
-      this.stopHeartbeat();
+    const state = await driver.done;
+    if (this.storeFailure) throw this.storeFailure;
+    return { run: this.store.runs.get(dagId, driver.runId)!, state: state === 'queued' ? 'running' : state, adopted };
+  }
+
+  /** Watch an identical run another process drives; adopt it if that process dies. */
+  private async followTwin(twin: DagRunRow, dag: DagDefinition, signal: AbortSignal | undefined): Promise<RunResult> {
+    const followed = { ownerPid: twin.ownerPid, ownerHost: twin.ownerHost };
+    this.events.emit('run', { dagId: twin.dagId, runId: twin.runId, state: 'running', followed });
+    const outcome = await followRun(twin, {
+      store: this.store,
+      events: this.events,
+      pollMs: this.opts.followPollMs,
+      signal,
+      adoptIfOrphaned: (run) => (this.ownerGone(run) ? this.start(run, dag) : undefined),
+    });
+    if (outcome.driver) {
+      const state = await outcome.driver.done;
+      if (this.storeFailure) throw this.storeFailure;
+      return { run: this.store.runs.get(twin.dagId, twin.runId)!, state: state === 'queued' ? 'running' : state, adopted: true, followed };
     }
+    const { run } = outcome;
+    return { run, state: run.state === 'success' || run.state === 'failed' ? run.state : 'running', adopted: false, followed };
   }
 
   /** `orch scheduler`: work until `signal` aborts, then drain. */
@@ -124,7 +187,7 @@ export class Scheduler {
     this.startHeartbeat();
     let lastRefresh = 0;
     let lastHousekeeping = 0;
-    while (!signal.aborted) {
+    while (!signal.aborted && !this.storeFailure) {
       try {
         if (this.housekeeping && Date.now() - lastHousekeeping >= this.opts.housekeepingMs) {
           lastHousekeeping = Date.now();
@@ -137,7 +200,7 @@ export class Scheduler {
         }
         this.tick();
       } catch (err) {
-        this.logger.error({ err }, 'scheduler loop failed; retrying');
+        if (this.fault(err)) break; // else logged; the next tick tries again
       }
       await new Promise<void>((resolve) => {
         const onAbort = () => (clearTimeout(t), resolve());
@@ -146,12 +209,16 @@ export class Scheduler {
         signal.addEventListener('abort', onAbort, { once: true });
       });
     }
+    if (this.storeFailure) {
+      this.stopHeartbeat();
+      throw this.storeFailure;
+    }
     await this.drain();
   }
 
   /** One pass of the scheduler loop: cron runs, queued runs, orphaned runs. */
   tick(): void {
-    if (this.stopping) return;
+    if (this.stopping || this.storeFailure) return;
     const now = this.clock.now();
     const dags = this.dagBag.list();
     createScheduledRuns(this.store, dags, now, this.logger);
@@ -194,7 +261,12 @@ export class Scheduler {
 
   /** Claim a run and start driving it; undefined if another process holds it. */
   private start(run: DagRunRow, dag: DagDefinition, maxRunning?: number): RunDriver | undefined {
-    const claimed = this.store.runs.claim(
+    const claimed = this.claim(run, maxRunning);
+    return claimed && this.drive(claimed, dag, run.startDate === null);
+  }
+
+  private claim(run: DagRunRow, maxRunning?: number): DagRunRow | undefined {
+    return this.store.runs.claim(
       run.dagId,
       run.runId,
       this.owner,
@@ -203,7 +275,10 @@ export class Scheduler {
       (r) => this.ownerGone(r),
       maxRunning,
     );
-    if (!claimed) return undefined;
+  }
+
+  /** Drive a run this process has just claimed; `fresh` when it had never started (its preflight checks run first). */
+  private drive(claimed: DagRunRow, dag: DagDefinition, fresh: boolean): RunDriver {
     const driver = new RunDriver(
       {
         store: this.store,
@@ -216,33 +291,50 @@ export class Scheduler {
         leaseMs: this.opts.leaseMs,
         abortGraceMs: this.opts.abortGraceMs,
         kick: () => this.kick(),
+        fault: (err) => this.fault(err),
       },
       dag,
       claimed,
     );
-    const key = driverKey(run);
+    const key = driverKey(claimed);
     this.drivers.set(key, driver);
     void driver.done.then(() => {
       this.drivers.delete(key);
       this.kick();
     });
-    this.logger.info({ dag: run.dagId, run: run.runId }, run.startDate ? 'adopted run' : 'started run');
-    this.events.emit('run', { dagId: run.dagId, runId: run.runId, state: 'running', adopted: run.startDate !== null });
+    this.logger.info({ dag: claimed.dagId, run: claimed.runId }, fresh ? 'started run' : 'adopted run');
+    this.events.emit('run', { dagId: claimed.dagId, runId: claimed.runId, state: 'running', adopted: !fresh, cancelling: claimed.cancelRequested || undefined });
     // Tasks added to the DAG since the run was created get their rows (Airflow's verify_integrity).
-    this.store.tis.addMissing(run.dagId, run.runId, [...dag.tasks.values()].map((t) => ({ taskId: t.id, maxTries: t.retries + 1, pool: t.pool, operator: t.operatorType })));
-    if (run.startDate) driver.recover();
+    this.store.tis.addMissing(claimed.dagId, claimed.runId, [...dag.tasks.values()].map((t) => ({ taskId: t.id, maxTries: t.retries + 1, pool: t.pool, operator: t.operatorType })));
+    if (!fresh) driver.recover();
     // A cancel asked for while nobody owned the run is honoured before anything new starts.
     if (claimed.cancelRequested) driver.cancel();
-    driver.evaluate();
+    void driver.begin(fresh);
     return driver;
   }
 
-  /** True when the run's owner can no longer be working on it. */
   private ownerGone(run: DagRunRow): boolean {
-    if (!run.ownerId || !run.leaseExpiresAt) return true;
-    if (run.leaseExpiresAt <= this.clock.now().toISOString()) return true;
-    // Same machine: no need to wait out the lease when the process is visibly gone.
-    return run.ownerHost === this.owner.host && run.ownerPid !== null && !pidAlive(run.ownerPid);
+    return ownerGone(run, this.owner, this.clock.now(), this.opts.leaseMs);
+  }
+
+  /**
+   * Errors raised where they cannot be handled (a failed write in a timer, a renewal in the
+   * lease thread). When the database cannot be written, everything stops: tries are
+   * detached or stopped without recording anything, and runDag/serve throw the DatabaseError.
+   * True when `err` was such a failure.
+   */
+  private fault(err: unknown): boolean {
+    const failure = databaseFailure(err, this.dbFile);
+    if (!failure) {
+      this.logger.error({ err }, 'error while driving runs');
+      return false;
+    }
+    if (this.storeFailure) return true;
+    this.storeFailure = failure;
+    this.logger.error({ code: failure.code }, failure.message);
+    this.stopHeartbeat();
+    for (const d of this.drivers.values()) d.abandon(`the database cannot be written (${failure.code})`);
+    return true;
   }
 
   /** Re-evaluate every run soon (once per burst of events): a freed slot may let another run's task start. */
@@ -251,30 +343,39 @@ export class Scheduler {
     this.kickPending = true;
     queueMicrotask(() => {
       this.kickPending = false;
-      for (const d of this.drivers.values()) d.evaluate();
+      try {
+        for (const d of this.drivers.values()) d.evaluate();
+      } catch (err) {
+        this.fault(err);
+      }
     });
   }
 
   private startHeartbeat(): void {
-    if (this.heartbeatTimer) return;
+    if (this.heartbeatTimer || this.storeFailure) return;
+    this.keeper?.start();
     this.heartbeatTimer = setInterval(() => this.heartbeat(), this.opts.heartbeatMs);
   }
 
   private stopHeartbeat(): void {
+    this.keeper?.stop();
     clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
   }
 
+  /** Notice what other processes changed (cancel, mark, clear, a run taken over); leases are renewed by the keeper. */
   private heartbeat(): void {
+    this.keeper?.pulse();
     try {
-      const owned = this.store.runs.renewLeases(this.owner.id, isoAfter(this.clock, this.opts.leaseMs));
+      if (!this.keeper) this.store.runs.renewLeases(this.owner.id, isoAfter(this.clock, this.opts.leaseMs));
+      const owned = this.store.runs.ownedBy(this.owner.id);
       for (const [key, d] of this.drivers) {
         if (d.isFinished) continue;
         if (owned.has(key)) d.sync();
         else d.abandon();
       }
     } catch (err) {
-      this.logger.error({ err }, 'heartbeat failed');
+      this.fault(err);
     }
   }
 }

@@ -18,6 +18,11 @@ export interface ContextInput {
   onLine?: (line: { taskId: string; tryNumber: number; level: string; source: string; message: string }) => void;
   /** Don't write anything (orch tasks test): lines go to onLine only, XCom stays in memory. */
   dryRun?: boolean;
+  /**
+   * A log line could not be stored (e.g. the disk is full). The line is not worth failing
+   * the task for, so it is reported here instead of thrown; XCom and handles still throw.
+   */
+  onWriteError?: (err: unknown) => void;
 }
 
 /** The context for one try of one task. */
@@ -30,7 +35,14 @@ export function buildTaskContext(input: ContextInput): TaskContext {
   const child = input.logger.child({ dag: run.dagId, run: run.runId, task: taskId, try: tryNumber });
 
   const write = (level: string, source: string, message: string) => {
-    if (!input.dryRun) store.logs.append(key, tryNumber, level, source, message, now());
+    if (!input.dryRun) {
+      try {
+        store.logs.append(key, tryNumber, level, source, message, now());
+      } catch (err) {
+        if (!input.onWriteError) throw err;
+        input.onWriteError(err);
+      }
+    }
     child.debug({ source }, message);
     input.onLine?.({ taskId, tryNumber, level, source, message });
   };
@@ -39,7 +51,7 @@ export function buildTaskContext(input: ContextInput): TaskContext {
     info: (m) => write('info', 'orch', m),
     warn: (m) => write('warn', 'orch', m),
     error: (m) => write('error', 'orch', m),
-    external: (source, m) => write('info', source, m),
+    external: (source, m, level = 'info') => write(level, source, m),
   };
 
   const xcomGet = (fromTask: string, xkey = RETURN_VALUE): { found: boolean; value?: unknown } => {

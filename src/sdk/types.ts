@@ -40,6 +40,14 @@ export interface TaskArgs {
   maxRetryDelay?: Duration;
   /** Abort a try that runs longer than this (the task's signal fires, its cleanup runs). */
   executionTimeout?: Duration;
+  /**
+   * Where a function task's `run` executes. 'inline' (default): in the scheduler's own
+   * thread — no start-up cost, but synchronous work blocks every run of the process and a
+   * timeout or cancel can only stop it once it yields. 'worker': in a worker thread of its
+   * own that is terminated on timeout or cancel — costs a thread and a second import of the
+   * DAG file per try (a fraction of a second). Operator tasks always run inline.
+   */
+  isolation?: 'inline' | 'worker';
 }
 
 /** A task as referenced by others, e.g. in `upstream`. */
@@ -77,8 +85,8 @@ export interface TaskLogger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
-  /** A line that came from elsewhere (e.g. a Livy log), stored under its own source. */
-  external(source: string, message: string): void;
+  /** A line that came from elsewhere (e.g. a Livy log, the task's console), stored under its own source. Level `info` unless given. */
+  external(source: string, message: string, level?: 'debug' | 'info' | 'warn' | 'error'): void;
 }
 
 export interface XComAccess {

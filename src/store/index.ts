@@ -2,7 +2,7 @@
  * The SQLite store: one file (`$ORCH_HOME/orch.db`) shared by the scheduler, the web
  * server and CLI commands. Each table family has its own module; this binds them.
  */
-import { openDb, type Db } from './db.ts';
+import { openDb, type Db, type DbNotice } from './db.ts';
 import { DagStore } from './dags.ts';
 import { HandleStore } from './handles.ts';
 import { LogStore } from './logs.ts';
@@ -18,7 +18,11 @@ export class Store {
   readonly logs: LogStore;
   readonly handles: HandleStore;
 
-  constructor(readonly db: Db) {
+  constructor(
+    readonly db: Db,
+    /** What the CLI should tell the user about the file it opened (e.g. it was found empty). */
+    readonly notices: readonly DbNotice[] = [],
+  ) {
     this.dags = new DagStore(db);
     this.runs = new RunStore(db);
     this.tis = new TaskInstanceStore(db);
@@ -39,10 +43,13 @@ export class Store {
 
 /** Open the store at `file`, creating and migrating it as needed. */
 export function openStore(file: string): Store {
-  return new Store(openDb(file));
+  const { db, notices } = openDb(file);
+  return new Store(db, notices);
 }
 
 export * from './types.ts';
 export { RETURN_VALUE } from './xcom.ts';
+export { storeFailureKind, type StoreFailureKind } from './failures.ts';
+export { SchemaTooNewError, type DbNotice } from './db.ts';
 export type { NewRun, RunFilter } from './runs.ts';
 export type { NewHandle } from './handles.ts';

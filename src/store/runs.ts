@@ -128,18 +128,26 @@ export class RunStore {
       .immediate();
   }
 
-  /** Extend the lease on every unfinished run this owner holds (and their running task instances); returns those runs as `dag/run` keys. */
-  renewLeases(ownerId: string, leaseUntil: string): Set<string> {
-    return this.db.transaction(() => {
+  /**
+   * Extend the lease on every unfinished run this owner holds (and their running task
+   * instances). Processes on a database file renew from a thread of their own instead
+   * (src/core/leases/keeper-worker.mjs, the same two updates); this serves `:memory:`.
+   */
+  renewLeases(ownerId: string, leaseUntil: string): void {
+    this.db.transaction(() => {
       this.db
         .prepare(`UPDATE dag_run SET lease_expires_at = ? WHERE owner_id = ? AND state IN ('queued', 'running')`)
         .run(leaseUntil, ownerId);
       this.db
         .prepare(`UPDATE task_instance SET lease_expires_at = ? WHERE owner_id = ? AND state IN ('queued', 'running')`)
         .run(leaseUntil, ownerId);
-      const owned = this.db.prepare(`SELECT dag_id AS dagId, run_id AS runId FROM dag_run WHERE owner_id = ?`).all(ownerId) as { dagId: string; runId: string }[];
-      return new Set(owned.map((r) => `${r.dagId}/${r.runId}`));
     })();
+  }
+
+  /** The runs this owner holds, as `dag/run` keys: a run missing here was taken over. */
+  ownedBy(ownerId: string): Set<string> {
+    const owned = this.db.prepare(`SELECT dag_id AS dagId, run_id AS runId FROM dag_run WHERE owner_id = ?`).all(ownerId) as { dagId: string; runId: string }[];
+    return new Set(owned.map((r) => `${r.dagId}/${r.runId}`));
   }
 
   /** Give up ownership so another process may adopt the run at once. */

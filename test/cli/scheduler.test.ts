@@ -172,7 +172,7 @@ describe('orch scheduler on SIGTERM', () => {
 });
 
 describe('orch scheduler and orch run together', () => {
-  it('does not let orch run take over a run a live scheduler is driving', async () => {
+  it('does not let orch run take over or duplicate a run a live scheduler is driving: it follows it and exits with its result', async () => {
     ws.writeDag(
       'held',
       `${counter.snippet}
@@ -184,15 +184,15 @@ describe('orch scheduler and orch run together', () => {
     const s = await startScheduler();
     await waitFor('the task to be running', () => db.tasks('held').wait?.state === 'running', 20_000, () => s.stderr);
 
-    // A second `orch run` starts a new run of its own instead of adopting the scheduler's.
+    // The same `orch run` again: no second run, no takeover; it shows the scheduler's run.
     const run = spawnOrch(ws, ['run', 'held']);
-    await waitFor('a second run', () => db.runs('held').length === 2, 20_000, () => run.stderr);
+    await run.waitForOutput(new RegExp(`held ${runId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(an identical run is already going in pid ${s.child.pid}: following it`), 'orch run to follow the scheduler run');
     counter.signal('release-held');
     expect((await run.waitForExit()).code).toBe(0);
-    expect(run.stdout).not.toContain(runId);
-    await waitFor("the scheduler's run to succeed", () => db.runs('held').every((r) => r.state === 'success'), 20_000, () => s.stderr);
+    expect(run.stdout).toContain(`run ${runId} (driven by pid ${s.child.pid}): success`);
+    expect(db.runs('held')).toEqual([expect.objectContaining({ runId, state: 'success' })]);
     await stopScheduler(s);
-    expect(counter.count('wait')).toBe(2);
+    expect(counter.count('wait')).toBe(1);
   });
 });
 

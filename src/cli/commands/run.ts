@@ -1,9 +1,12 @@
 /** `orch run` (one run in the foreground) and `orch trigger` (queue a run for the scheduler). */
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { createLogger } from '../../core/logging.ts';
+import type { RunResult } from '../../core/scheduler.ts';
+import { DatabaseError } from '../../errors.ts';
 import { createRun } from '../../core/runs/create-run.ts';
 import { parseConf } from '../../core/runs/params.ts';
-import { openContext } from '../context.ts';
+import { openContext, type CliContext } from '../context.ts';
 import { ProgressDisplay } from '../progress.ts';
 import { action } from '../action.ts';
 import { checkBackend } from '../../operators/cluster/backends.ts';
@@ -20,58 +23,9 @@ export function registerRunCommands(program: Command, global: () => GlobalOption
       const conf = opts.conf === undefined ? undefined : parseConf(opts.conf);
       if (opts.backend) process.env.ORCH_BACKEND = opts.backend;
       const ctx = await openContext({ ...global(), backend: opts.backend });
-      const dag = ctx.requireDag(dagId);
-      // A DAG that never touches a cluster runs on any setting; one that does must not start on a broken one.
-      if ([...dag.tasks.values()].some((t) => t.operatorType.startsWith('cluster.'))) checkBackend(ctx.config);
-      const logger = createLogger({ level: process.env.ORCH_LOG_LEVEL ?? 'warn' });
-      const scheduler = ctx.scheduler(logger);
-      const display = new ProgressDisplay(process.stdout, [...dag.tasks.keys()], dag.id);
-      let runId: string | undefined;
-      scheduler.events.on('run', (e) => {
-        if (e.dagId !== dag.id || runId) return;
-        runId = e.runId;
-        const run = ctx.store.runs.get(dag.id, e.runId)!;
-        for (const ti of ctx.store.tis.listForRun(dag.id, e.runId)) display.seed(ti.taskId, ti.state, ti.tryNumber);
-        display.setTitle(`${dag.id} ${run.runId}${e.adopted ? ' (resuming an unfinished run)' : ''}`);
-      });
-      display.attach(scheduler.events, () => runId);
-      const stopping = new AbortController();
-      const onSigint = () => {
-        if (stopping.signal.aborted) process.exit(130);
-        stopping.abort();
-        process.stderr.write('\ncancelling the run (teardown tasks still run); press Ctrl-C again to leave it for later\n');
-        if (runId) scheduler.cancel(dag.id, runId, 'cancelled from the terminal (Ctrl-C)');
-      };
-      const onSigterm = () => {
-        process.stderr.write(`\nSIGTERM: running tasks may finish, no new ones start; the run is left for \`orch run ${dag.id}\` or \`orch scheduler\` to finish\n`);
-        void scheduler.drain();
-      };
-      process.on('SIGINT', onSigint);
-      process.on('SIGTERM', onSigterm);
       try {
-        await reapClusters(ctx.store, logger);
-      const result = await scheduler.runDag(dag.id, { conf, triggeredBy: 'cli' });
-        display.stop();
-        const { run } = result;
-        const failed = ctx.store.tis.listForRun(dag.id, run.runId).filter((t) => t.state === 'failed' || t.state === 'upstream_failed');
-        process.stdout.write(`\n${result.adopted ? 'resumed ' : ''}run ${run.runId}: ${result.state}${run.note ? ` (${run.note})` : ''}\n`);
-        for (const t of failed.filter((t) => t.state === 'failed')) process.stdout.write(`  ✗ ${t.taskId}: ${t.error ?? 'failed'}\n`);
-        const outputs = ctx.store.tis
-          .listForRun(dag.id, run.runId)
-          .filter((t) => t.state === 'success')
-          .map((t) => ctx.store.xcom.get({ dagId: dag.id, runId: run.runId, taskId: t.taskId }, 'return_value'))
-          .flatMap((x) => (x.found && typeof (x.value as { outputDir?: unknown })?.outputDir === 'string' ? [(x.value as { outputDir: string }).outputDir] : []));
-        if (outputs.length) process.stdout.write(`output: ${outputs.join('\n        ')}\n`);
-        process.stdout.write(`logs: orch logs ${dag.id} ${run.runId} <task>   (database: ${ctx.config.dbFile})\n`);
-        if (result.state === 'running') {
-          process.stdout.write(`the run was interrupted; \`orch run ${dag.id}\` or \`orch scheduler\` will finish it\n`);
-          return 1;
-        }
-        return result.state === 'success' ? 0 : 1;
+        return await runInForeground(ctx, dagId, conf);
       } finally {
-        process.off('SIGINT', onSigint);
-        process.off('SIGTERM', onSigterm);
-        display.stop();
         ctx.close();
       }
     }));
@@ -91,4 +45,98 @@ export function registerRunCommands(program: Command, global: () => GlobalOption
         ctx.close();
       }
     });
+}
+
+/**
+ * One run in the foreground. Ctrl-C once cancels the run (teardown tasks such as
+ * terminate_cluster still run); twice stops waiting and hands the run back unfinished,
+ * like a drain: the next `orch run` finishes the cancel. SIGTERM drains.
+ */
+async function runInForeground(ctx: CliContext, dagId: string, conf: Record<string, unknown> | undefined): Promise<number> {
+  const dag = ctx.requireDag(dagId);
+  // A DAG that never touches a cluster runs on any setting; one that does must not start on a broken one.
+  if ([...dag.tasks.values()].some((t) => t.operatorType.startsWith('cluster.'))) checkBackend(ctx.config);
+  if (ctx.store.dags.isPaused(dag.id)) {
+    process.stderr.write(`note: ${dag.id} is paused, so the scheduler starts none of its runs; orch run runs it anyway (orch unpause ${dag.id} to resume scheduling)\n`);
+  }
+  const logger = createLogger({ level: process.env.ORCH_LOG_LEVEL ?? 'warn' });
+  const scheduler = ctx.scheduler(logger);
+  const display = new ProgressDisplay(process.stdout, [...dag.tasks.keys()], dag.id);
+  let runId: string | undefined;
+  let followed = false;
+  scheduler.events.on('run', (e) => {
+    if (e.dagId !== dag.id || runId) return;
+    runId = e.runId;
+    followed = e.followed !== undefined;
+    for (const ti of ctx.store.tis.listForRun(dag.id, e.runId)) display.seed(ti.taskId, ti.state, ti.tryNumber);
+    const where = e.followed ? `pid ${e.followed.ownerPid ?? '?'}${e.followed.ownerHost && e.followed.ownerHost !== hostname() ? ` on ${e.followed.ownerHost}` : ''}` : '';
+    const note = e.followed
+      ? ` (an identical run is already going in ${where}: following it; Ctrl-C stops following, the run goes on)`
+      : e.adopted
+        ? ` (resuming an unfinished run${e.cancelling ? ' that was being cancelled: finishing its cancel and teardown' : ''})`
+        : '';
+    display.setTitle(`${dag.id} ${e.runId}${note}`);
+  });
+  display.attach(scheduler.events, () => runId);
+  const following = new AbortController();
+  let presses = 0;
+  const onSigint = () => {
+    presses++;
+    if (followed) {
+      process.stderr.write('\nstopped following; the run goes on in the process that drives it\n');
+      following.abort();
+    } else if (presses === 1) {
+      process.stderr.write('\ncancelling the run: running tasks are stopped, teardown tasks (terminate_cluster) still run. Ctrl-C again stops waiting and leaves the run for the next `orch run` to finish\n');
+      if (runId) scheduler.cancel(dag.id, runId, 'cancelled from the terminal (Ctrl-C)');
+    } else if (presses === 2) {
+      process.stderr.write(`\nleaving the run unfinished: Livy work and the cluster are left as they are; \`orch run ${dag.id}\` finishes the cancel. Ctrl-C once more quits at once\n`);
+      void scheduler.drain(0);
+    } else process.exit(130);
+  };
+  const onSigterm = () => {
+    process.stderr.write(`\nSIGTERM: no new tasks start; Livy statements keep running and the run is left for \`orch run ${dag.id}\` or \`orch scheduler\` to follow\n`);
+    void scheduler.drain();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  try {
+    await reapClusters(ctx.store, logger);
+    const result = await scheduler.runDag(dag.id, { conf, triggeredBy: 'cli', signal: following.signal });
+    display.stop();
+    return printResult(ctx, dag.id, result, presses);
+  } catch (err) {
+    if (!(err instanceof DatabaseError)) throw err;
+    display.stop();
+    // Whatever is still settling must not keep the process up: nothing more can be recorded anyway.
+    setTimeout(() => process.exit(1), 5_000).unref();
+    process.stderr.write(`\nerror ${err.code}: ${err.message}\n`);
+    if (runId) {
+      process.stderr.write(`run ${runId} is left unfinished (nothing more could be recorded); Livy statements and the cluster were left running. Once the database is writable, \`orch run ${dag.id}\` resumes it\n`);
+    }
+    return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+    display.stop();
+  }
+}
+
+function printResult(ctx: CliContext, dagId: string, result: RunResult, presses: number): number {
+  const { run } = result;
+  const tis = ctx.store.tis.listForRun(dagId, run.runId);
+  const by = result.followed && !result.adopted ? ` (driven by pid ${result.followed.ownerPid ?? '?'})` : '';
+  process.stdout.write(`\n${result.adopted ? 'resumed ' : ''}run ${run.runId}${by}: ${result.state}${run.note ? ` (${run.note})` : ''}\n`);
+  for (const t of tis.filter((t) => t.state === 'failed')) process.stdout.write(`  ✗ ${t.taskId}: ${t.error ?? 'failed'}\n`);
+  const outputs = tis
+    .filter((t) => t.state === 'success')
+    .map((t) => ctx.store.xcom.get({ dagId, runId: run.runId, taskId: t.taskId }, 'return_value'))
+    .flatMap((x) => (x.found && typeof (x.value as { outputDir?: unknown })?.outputDir === 'string' ? [(x.value as { outputDir: string }).outputDir] : []));
+  if (outputs.length) process.stdout.write(`output: ${outputs.join('\n        ')}\n`);
+  process.stdout.write(`logs: orch logs ${dagId} ${run.runId} <task>   (database: ${ctx.config.dbFile})\n`);
+  if (result.state === 'running') {
+    const how = result.followed && !result.adopted ? 'it goes on in the process that drives it' : `\`orch run ${dagId}\` or \`orch scheduler\` will finish it`;
+    process.stdout.write(`the run is not finished; ${how}\n`);
+    return presses > 0 ? 130 : 1;
+  }
+  return result.state === 'success' ? 0 : 1;
 }

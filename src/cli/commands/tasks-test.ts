@@ -53,6 +53,8 @@ export function registerTasksCommands(program: Command, global: () => GlobalOpti
         const memory = openStore(':memory:');
         const controller = new AbortController();
         process.once('SIGINT', () => controller.abort(new Error('interrupted (Ctrl-C)')));
+        const onLine = (l: { level: string; source: string; message: string }) =>
+          process.stdout.write(`${new Date().toISOString()} ${l.level.toUpperCase().padEnd(5)} [${l.source}] ${l.message}\n`);
         const taskCtx = buildTaskContext({
           store: memory,
           run,
@@ -63,10 +65,11 @@ export function registerTasksCommands(program: Command, global: () => GlobalOpti
           clock: { now: () => new Date() },
           logger: createLogger({ level: 'warn' }),
           dryRun: true,
-          onLine: (l) => process.stdout.write(`${new Date().toISOString()} ${l.level.toUpperCase().padEnd(5)} [${l.source}] ${l.message}\n`),
+          onLine,
         });
+        const thread = { dagPath: dag.path, dbFile: ':memory:', dryRun: true, run, abortGraceMs: 10_000, onLine };
         try {
-          const result = await runTry(bindTask(task, builtinOperators(ctx.config)), taskCtx, {
+          const result = await runTry(bindTask(task, builtinOperators(ctx.config), thread), taskCtx, {
             mode: 'execute',
             timeoutMs: task.executionTimeoutMs,
             abortGraceMs: 10_000,

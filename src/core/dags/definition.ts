@@ -18,11 +18,16 @@ export interface TaskDefinition {
   run: ((ctx: TaskContext<any>) => unknown) | undefined;
   resume: ((ctx: TaskContext<any>) => unknown) | undefined;
   cleanup: ((ctx: TaskContext<any>, outcome: TryOutcome) => unknown) | undefined;
+  /** Where `run` executes: the scheduler's thread, or a worker thread of its own. */
+  isolation: 'inline' | 'worker';
 }
 
 export interface DagDefinition {
   id: string;
+  /** The DAG file, relative to the working directory when inside it (for messages). */
   file: string;
+  /** The DAG file's absolute path (to import it again, e.g. in a worker thread). */
+  path: string;
   description: string | undefined;
   schedule: string | null;
   startDate: Date | null;

@@ -20,6 +20,7 @@ const taskArgsShape = {
   retryExponentialBackoff: z.boolean().optional(),
   maxRetryDelay: duration.optional(),
   executionTimeout: duration.optional(),
+  isolation: z.enum(['inline', 'worker']).optional(),
 };
 const taskShape = {
   ...taskArgsShape,
@@ -105,6 +106,10 @@ export function validateDag(dag: Dag<ParamsSchema | undefined>, file: string, ab
       fail('ORCH_DAG_BAD_OPTION', `${label}: give exactly one of 'run' (a function) or 'operator'`);
       continue;
     }
+    if (t.operator && parsed.data.isolation === 'worker') {
+      fail('ORCH_DAG_BAD_OPTION', `${label}: isolation 'worker' is for function tasks (run); operator tasks wait on I/O and always run inline`);
+      continue;
+    }
     const rule = t.triggerRule ?? 'all_success';
     if (!TRIGGER_RULES.includes(rule as never)) {
       const hint = closest(rule, TRIGGER_RULES);
@@ -138,6 +143,8 @@ export function validateDag(dag: Dag<ParamsSchema | undefined>, file: string, ab
       run: t.run as TaskDefinition['run'],
       resume: t.resume as TaskDefinition['resume'],
       cleanup: t.cleanup as TaskDefinition['cleanup'],
+      // From defaultArgs it applies to the function tasks only.
+      isolation: t.run ? (t.isolation ?? 'inline') : 'inline',
     });
   }
   if (tasks.size === 0 && errors.length === 0) fail('ORCH_DAG_BAD_OPTION', 'the DAG has no tasks; add one with d.task({ id, run })');
@@ -156,6 +163,7 @@ export function validateDag(dag: Dag<ParamsSchema | undefined>, file: string, ab
   return {
     id: o.id,
     file,
+    path: absFile,
     description: o.description,
     schedule,
     startDate,
