@@ -27,7 +27,7 @@ import { RunRecords } from './run-records.ts';
 import { runStateFromLeaves } from './run-state.ts';
 import { buildTaskContext } from './task-context.ts';
 import type { SlotPool } from './slots.ts';
-import { toError } from './thrown.ts';
+import { safeStack, toError } from './thrown.ts';
 import { decide } from './trigger-rules.ts';
 
 export interface DriverDeps {
@@ -371,7 +371,8 @@ export class RunDriver {
     if (entry.stop === 'shutdown') return this.records.interrupted(task.id, entry.tryNumber, ctx.log);
     const message = errorText(result.error);
     ctx.log.error(`try ${entry.tryNumber} failed: ${message}`);
-    if (result.error.stack && !(result.error instanceof TaskCancelledError)) ctx.log.debug(result.error.stack);
+    const stack = safeStack(result.error);
+    if (stack && !(result.error instanceof TaskCancelledError)) ctx.log.debug(stack);
     const ti = this.deps.store.tis.get(this.key(task.id));
     const final = entry.stop === 'cancel' || entry.stop === 'marked' || (result.error as { retryable?: boolean }).retryable === false;
     if (ti) this.records.failed(task, ti, entry.tryNumber, message, !final && this.mayRetry(task));

@@ -41,3 +41,13 @@ function safeJson(value: unknown): string | undefined {
     return undefined;
   }
 }
+
+/** An error's stack, or undefined; reading `stack` formats the message, which can throw. */
+export function safeStack(err: unknown): string | undefined {
+  try {
+    const stack = (err as { stack?: unknown } | null)?.stack;
+    return typeof stack === 'string' ? stack : undefined;
+  } catch {
+    return undefined;
+  }
+}

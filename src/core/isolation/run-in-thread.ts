@@ -32,10 +32,11 @@ export function runInThread(ctx: TaskContext, options: ThreadOptions): Promise<u
     };
     const onAbort = () => {
       worker.postMessage({ type: 'abort', reason: toWire(ctx.signal.reason) });
+      // A little inside the executor's own grace, so the thread is gone (and says so) before the try is recorded.
       graceTimer = setTimeout(() => {
         ctx.log.warn(`the worker thread did not stop within ${options.abortGraceMs / 1000} s of the abort; terminated it`);
         finish(() => reject(ctx.signal.reason));
-      }, options.abortGraceMs);
+      }, Math.max(0, options.abortGraceMs - 100));
     };
     if (ctx.signal.aborted) onAbort();
     else ctx.signal.addEventListener('abort', onAbort, { once: true });

@@ -1,6 +1,6 @@
 /** What crosses between the scheduler thread and a task's worker thread. */
 import type { DagRunRow } from '../../store/index.ts';
-import { describeThrown } from '../thrown.ts';
+import { describeThrown, safeStack } from '../thrown.ts';
 
 export interface ThreadTaskInput {
   dagPath: string;
@@ -34,7 +34,7 @@ export function toWire(err: unknown): WireError {
   return {
     name: typeof e?.name === 'string' ? e.name : 'Error',
     message: describeThrown(err),
-    stack: typeof e?.stack === 'string' ? e.stack : undefined,
+    stack: safeStack(err),
     code: typeof e?.code === 'string' ? e.code : undefined,
     retryable: typeof e?.retryable === 'boolean' ? e.retryable : undefined,
   };
