@@ -250,7 +250,7 @@ export class RunDriver {
    * stalled past its lease), or the database cannot be written. Resumable tries are
    * detached (their external work stays for the next owner), the others are stopped.
    */
-  abandon(reason = 'another orch process took this run over'): void {
+  abandon(reason = 'another orch process took this run over', level: 'error' | 'info' = 'error'): void {
     if (this.finished) return;
     this.finished = true;
     this.draining = true;
@@ -258,7 +258,7 @@ export class RunDriver {
     for (const [taskId, r] of this.running) {
       this.stopTry(taskId, r, 'lost', r.resumable ? new TaskDetachedError(taskId, reason) : new TaskCancelledError(taskId, reason));
     }
-    this.deps.logger.error({ dag: this.dagId, run: this.runId }, `stopped driving this run: ${reason}`);
+    this.deps.logger[level]({ dag: this.dagId, run: this.runId }, `stopped driving this run: ${reason}`);
     this.resolveDone('running');
   }
 

@@ -330,10 +330,10 @@ export class Scheduler {
       return false;
     }
     if (this.storeFailure) return true;
+    // Not logged here: runDag and serve throw it, and the command says it once.
     this.storeFailure = failure;
-    this.logger.error({ code: failure.code }, failure.message);
     this.stopHeartbeat();
-    for (const d of this.drivers.values()) d.abandon(`the database cannot be written (${failure.code})`);
+    for (const d of this.drivers.values()) d.abandon(`the database cannot be written (${failure.code})`, 'info');
     return true;
   }
 

@@ -252,17 +252,125 @@ describe('orch run on SIGTERM', () => {
     const run = spawnOrch(ws, ['run', 'stoppable']);
     const runId = await waitFor('a to be running', () => db.tasks('stoppable').a?.state === 'running' && db.runs('stoppable')[0]!.runId, 20_000, () => run.stderr);
     run.child.kill('SIGTERM');
-    await run.waitForOutput(/SIGTERM: running tasks may finish, no new ones start/, 'orch run to start draining');
+    await run.waitForOutput(/SIGTERM: no new tasks start; running function tasks get a grace period to finish/, 'orch run to start draining');
     counter.signal('release-a'); // a ends within the drain's grace period
     const { code } = await run.waitForExit(30_000);
     expect(code, run.stdout + run.stderr).toBe(1);
     expect(run.stdout).toContain(`run ${runId}: running`);
-    expect(run.stdout).toMatch(/the run was interrupted; `orch run stoppable` or `orch scheduler` will finish it/);
+    expect(run.stdout).toMatch(/the run is not finished; `orch run stoppable` or `orch scheduler` will finish it/);
     expect(counter.count('b')).toBe(0);
 
     const again = await orchOk(ws, ['run', 'stoppable']);
     expect(again.stdout).toContain(`resumed run ${runId}: success`);
     expect([counter.count('a'), counter.count('b')]).toEqual([1, 1]);
+  });
+});
+
+describe('orch run twice at once', () => {
+  const slowDag = () =>
+    ws.writeDag(
+      'slowstart',
+      `${counter.snippet}
+       const d = dag({ id: 'slowstart' });
+       d.task({ id: 'work', retries: 1, retryDelay: '10ms', run: async (ctx) => { count('work'); await until('finish', ctx.signal); return 1; } });
+       export default d;`,
+    );
+
+  it('makes one run: the second orch run follows the first, shows its progress and exits with its result', async () => {
+    slowDag();
+    const first = spawnOrch(ws, ['run', 'slowstart']);
+    const second = spawnOrch(ws, ['run', 'slowstart']);
+    await waitFor('work to be running', () => counter.count('work') === 1 && db.tasks('slowstart').work?.state === 'running', 30_000, () => first.stderr + second.stderr);
+    await waitFor('one of them to say it follows the other', () => /following it/.test(first.stdout + second.stdout), 30_000, () => first.stdout + second.stdout);
+    counter.signal('finish');
+    const [a, b] = await Promise.all([first.waitForExit(), second.waitForExit()]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const runs = db.runs('slowstart');
+    expect(runs).toEqual([expect.objectContaining({ state: 'success' })]);
+    expect(counter.count('work')).toBe(1);
+    const [driver, follower] = /following it/.test(first.stdout) ? [second, first] : [first, second];
+    expect(follower.stdout).toContain(`slowstart ${runs[0]!.runId} (an identical run is already going in pid ${driver.child.pid}: following it`);
+    expect(follower.stdout).toMatch(/\] work success/);
+    expect(follower.stdout).toContain(`run ${runs[0]!.runId} (driven by pid ${driver.child.pid}): success`);
+  });
+
+  it('takes the run over and finishes it when the process it follows dies', async () => {
+    slowDag();
+    const first = spawnOrch(ws, ['run', 'slowstart']);
+    await waitFor('work to be running', () => db.tasks('slowstart').work?.state === 'running', 30_000, () => first.stderr);
+    const second = spawnOrch(ws, ['run', 'slowstart']);
+    await second.waitForOutput(/following it/, 'the second orch run to follow the first');
+    first.child.kill('SIGKILL');
+    await first.waitForExit();
+    counter.signal('finish');
+    const { code } = await second.waitForExit(30_000);
+    expect(code, second.stdout + second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/the process driving run \S+ is gone; this orch run takes it over and finishes it/);
+    expect(db.runs('slowstart')).toEqual([expect.objectContaining({ state: 'success' })]);
+    // work has no resume: the dead process's try counts as failed and the task is retried, as after any crash.
+    expect(counter.count('work')).toBe(2);
+  });
+
+  it('starts a second run when the conf differs', async () => {
+    ws.writeDag(
+      'sized',
+      `${counter.snippet}
+       const d = dag({ id: 'sized', params: z.object({ size: z.number().default(1) }) });
+       d.task({ id: 'work', run: async (ctx) => { count('work' + ctx.params.size); await until('finish', ctx.signal); } });
+       export default d;`,
+    );
+    const one = spawnOrch(ws, ['run', 'sized', '--conf', '{"size": 1}']);
+    await waitFor('the first run to work', () => counter.count('work1') === 1, 30_000, () => one.stderr);
+    const two = spawnOrch(ws, ['run', 'sized', '--conf', '{"size": 2}']);
+    await waitFor('the second run to work', () => counter.count('work2') === 1, 30_000, () => two.stderr);
+    counter.signal('finish');
+    expect([(await one.waitForExit()).code, (await two.waitForExit()).code]).toEqual([0, 0]);
+    expect(db.runs('sized')).toHaveLength(2);
+  });
+});
+
+describe('orch run and Ctrl-C', () => {
+  it('once cancels the run but lets the teardown run; twice leaves the run unfinished, and the next orch run says so and finishes the teardown', async () => {
+    ws.writeDag(
+      'torn',
+      `${counter.snippet}
+       const d = dag({ id: 'torn' });
+       const work = d.task({ id: 'work', run: async (ctx) => { count('work'); await until('never', ctx.signal); } });
+       d.task({
+         id: 'teardown', upstream: [work], triggerRule: 'all_done',
+         run: async (ctx) => { count('teardown.run'); await until('release-teardown', ctx.signal); return 'down'; },
+         resume: async (ctx) => { count('teardown.resume'); await until('release-teardown', ctx.signal); return 'down'; },
+       });
+       export default d;`,
+    );
+    const run = spawnOrch(ws, ['run', 'torn']);
+    const runId = await waitFor('work to be running', () => db.tasks('torn').work?.state === 'running' && db.runs('torn')[0]!.runId, 30_000, () => run.stderr);
+    run.child.kill('SIGINT');
+    await run.waitForOutput(/cancelling the run: running tasks are stopped, teardown tasks \(terminate_cluster\) still run/, 'the first Ctrl-C to cancel');
+    await waitFor('the teardown to start', () => counter.count('teardown.run') === 1, 30_000, () => run.stderr);
+    run.child.kill('SIGINT');
+    const { code } = await run.waitForExit(30_000);
+    expect(code, run.stdout + run.stderr).toBe(130);
+    expect(run.stderr).toContain('leaving the run unfinished');
+    expect(run.stdout).toMatch(/the run is not finished; `orch run torn` or `orch scheduler` will finish it/);
+    expect(db.tasks('torn')).toMatchObject({ work: { state: 'failed' }, teardown: { state: 'running', tryNumber: 1 } });
+
+    const again = spawnOrch(ws, ['run', 'torn']);
+    await again.waitForOutput(new RegExp(`torn ${runId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(resuming an unfinished run that was being cancelled: finishing its cancel and teardown\\)`), 'the rerun to say it resumes the cancelled run');
+    counter.signal('release-teardown');
+    expect((await again.waitForExit(30_000)).code).toBe(1);
+    expect(again.stdout).toContain(`resumed run ${runId}: failed (cancelled)`);
+    expect(db.tasks('torn')).toMatchObject({ work: { state: 'failed' }, teardown: { state: 'success', tryNumber: 1 } });
+    expect([counter.count('work'), counter.count('teardown.run'), counter.count('teardown.resume')]).toEqual([1, 1, 1]);
+  });
+});
+
+describe('orch run on a paused DAG', () => {
+  it('says the DAG is paused and runs it anyway', async () => {
+    await orchOk(ws, ['pause', 'report']);
+    const r = await orchOk(ws, ['run', 'report']);
+    expect(r.stderr).toContain('note: report is paused, so the scheduler starts none of its runs; orch run runs it anyway (orch unpause report to resume scheduling)');
+    expect(r.stdout).toMatch(/run \S+: success/);
   });
 });
 

@@ -171,6 +171,40 @@ describe('orch scheduler on SIGTERM', () => {
   });
 });
 
+describe('orch scheduler on SIGTERM, with a try that can be resumed', () => {
+  it('detaches it at once instead of interrupting it: it stays running, and the next orch run resumes the same try', async () => {
+    ws.writeDag(
+      'detachable',
+      `${counter.snippet}
+       const d = dag({ id: 'detachable' });
+       d.task({
+         id: 'job',
+         run: async (ctx) => { count('job.run'); ctx.handles.record({ kind: 'job', externalId: 'j-' + ctx.tryNumber }); await until('release-job', ctx.signal); return 'done'; },
+         resume: async (ctx) => { count('job.resume'); await until('release-job', ctx.signal); return 'resumed ' + ctx.handles.list('job')[0]?.externalId; },
+         cleanup: () => { count('job.cleanup'); },
+       });
+       export default d;`,
+    );
+    const runId = queuedRunId((await orchOk(ws, ['trigger', 'detachable'])).stdout, 'detachable');
+    const s = await startScheduler();
+    await waitFor('the job to be running', () => counter.count('job.run') === 1 && db.tasks('detachable').job?.state === 'running', 20_000, () => s.stderr);
+    s.child.kill('SIGTERM');
+    // Not released: a detached try does not hold the drain up.
+    const { code } = await s.waitForExit(30_000);
+    expect(code, s.stderr).toBe(0);
+    expect(db.tasks('detachable', runId).job).toEqual({ state: 'running', tryNumber: 1 });
+    expect(db.logs('detachable', runId, 'job', 1)).toContain('try 1 detached: its work goes on, and the next orch process to own this run follows it');
+    // What it opened is left open for the next owner: its cleanup did not run.
+    expect(counter.count('job.cleanup')).toBe(0);
+
+    counter.signal('release-job');
+    const r = await orchOk(ws, ['run', 'detachable']);
+    expect(r.stdout).toContain(`resumed run ${runId}: success`);
+    expect(db.tasks('detachable', runId).job).toEqual({ state: 'success', tryNumber: 1 });
+    expect([counter.count('job.run'), counter.count('job.resume'), counter.count('job.cleanup')]).toEqual([1, 1, 1]);
+  });
+});
+
 describe('orch scheduler and orch run together', () => {
   it('does not let orch run take over or duplicate a run a live scheduler is driving: it follows it and exits with its result', async () => {
     ws.writeDag(

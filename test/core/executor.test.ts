@@ -125,7 +125,7 @@ describe("isolation: 'worker'", () => {
     const r = await run('threaded');
     expect(r.state).toBe('success');
     const key = (taskId: string) => ({ dagId: 'threaded', runId: r.run.runId, taskId });
-    expect(h!.store.xcom.get(key('c'), 'return_value').value).toEqual([42, { threadId: 'worker' }]);
+    expect(h!.store.xcom.get(key('c'), 'return_value')).toEqual({ found: true, value: [42, { threadId: 'worker' }] });
     expect(h!.store.handles.listForTask(key('b')).map((x) => x.externalId)).toEqual(['j-1']);
     const messages = r.lines('b').map((l) => l.message);
     expect(messages).toContain('in a thread');

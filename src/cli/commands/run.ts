@@ -65,6 +65,11 @@ async function runInForeground(ctx: CliContext, dagId: string, conf: Record<stri
   let runId: string | undefined;
   let followed = false;
   scheduler.events.on('run', (e) => {
+    if (e.dagId === dag.id && e.runId === runId && followed && e.adopted) {
+      followed = false;
+      process.stderr.write(`the process driving run ${runId} is gone; this orch run takes it over and finishes it\n`);
+      return;
+    }
     if (e.dagId !== dag.id || runId) return;
     runId = e.runId;
     followed = e.followed !== undefined;
@@ -94,7 +99,7 @@ async function runInForeground(ctx: CliContext, dagId: string, conf: Record<stri
     } else process.exit(130);
   };
   const onSigterm = () => {
-    process.stderr.write(`\nSIGTERM: no new tasks start; Livy statements keep running and the run is left for \`orch run ${dag.id}\` or \`orch scheduler\` to follow\n`);
+    process.stderr.write(`\nSIGTERM: no new tasks start; running function tasks get a grace period to finish, Livy statements keep running; the run is left for \`orch run ${dag.id}\` or \`orch scheduler\` to finish\n`);
     void scheduler.drain();
   };
   process.on('SIGINT', onSigint);

@@ -1,4 +1,6 @@
 /** What keeps runs from hanging or lying when things go wrong around them. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cancelRun } from '../../../src/core/run-commands.ts';
 import { runTry } from '../../../src/core/executor.ts';
@@ -85,6 +87,31 @@ describe('runs that must not hang', () => {
     const a = h.store.tis.get({ dagId: 'stolen', runId, taskId: 'a' })!;
     expect(a.state).toBe('running');
     expect(h.store.xcom.get({ dagId: 'stolen', runId, taskId: 'a' }, 'return_value').found).toBe(false);
+    h.close();
+  });
+});
+
+describe('a run taken over by another process', () => {
+  it('leaves what a resumable try opened to the new owner: no cleanup, nothing recorded', async () => {
+    const cleanups = join(ws.root, 'cleanups');
+    ws.writeDag('taken', `
+      import { appendFileSync } from 'node:fs';
+      const d = dag({ id: 'taken' });
+      d.task({
+        id: 'a',
+        run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+        resume: () => 'resumed',
+        cleanup: () => appendFileSync(${JSON.stringify(cleanups)}, 'x'),
+      });
+      export default d;`);
+    const h = await harness(ws);
+    const done = h.scheduler.runDag('taken');
+    await waitFor('a to start', () => h.store.tis.listForRun('taken', h.store.runs.list({ dagId: 'taken' })[0]?.runId ?? '').some((t) => t.state === 'running'));
+    const runId = h.store.runs.list({ dagId: 'taken' })[0]!.runId;
+    h.store.db.prepare(`UPDATE dag_run SET owner_id = 'someone-else' WHERE run_id = ?`).run(runId);
+    expect((await done).state).toBe('running');
+    expect(h.store.tis.get({ dagId: 'taken', runId, taskId: 'a' })!.state).toBe('running');
+    expect(existsSync(cleanups)).toBe(false);
     h.close();
   });
 });
