@@ -2,6 +2,7 @@
 import { basename } from 'node:path';
 import { loadConfig, type ConfigOverrides, type OrchConfig } from '../core/config.ts';
 import type { DagDefinition } from '../core/dags/definition.ts';
+import { databaseFailure } from '../core/database-failure.ts';
 import { DagBag } from '../core/dags/loader.ts';
 import type { Logger } from '../core/logging.ts';
 import { Scheduler } from '../core/scheduler.ts';
@@ -23,8 +24,9 @@ export interface CliContext {
 /** Open config, store and (when `loadDags`) the DAG bag. */
 export async function openContext(overrides: ConfigOverrides = {}, loadDags = true): Promise<CliContext> {
   const config = loadConfig(overrides);
-  const store = openStore(config.dbFile);
-  for (const [name, slots] of Object.entries(config.pools)) store.dags.setPool(name, slots);
+  const store = openStoreExplained(config.dbFile);
+  // Only when it changed: commands that merely read must work on a read-only database.
+  for (const [name, slots] of Object.entries(config.pools)) if (store.dags.poolSlots(name) !== slots) store.dags.setPool(name, slots);
   const dagBag = new DagBag(config.dagsFolder);
   // Reading commands write nothing: the scheduler and createRun record the DAGs they use.
   if (loadDags) await dagBag.refresh();
@@ -59,4 +61,22 @@ export async function openContext(overrides: ConfigOverrides = {}, loadDags = tr
       }),
     close: () => store.close(),
   };
+}
+
+/** Open the database, or fail with one line that names the file and what to do; say when it was found empty. */
+function openStoreExplained(file: string): Store {
+  let store: Store;
+  try {
+    store = openStore(file);
+  } catch (err) {
+    throw databaseFailure(err, file) ?? err;
+  }
+  for (const notice of store.notices) {
+    if (notice.kind === 'emptied') {
+      process.stderr.write(
+        `warning: the orch database ${notice.file} was empty (0 bytes), so a new run history starts in it; if it held runs before, they are gone (restore it from a backup to get them back)\n`,
+      );
+    }
+  }
+  return store;
 }

@@ -31,6 +31,11 @@ const INPUT_ERRORS = new Set([
   'ORCH_BACKEND_UNAVAILABLE',
   'ORCH_LIVY_URL_MISSING',
   'ORCH_LIVY_URL_INVALID',
+  // The database: nothing ran, so nothing failed; the user must fix the file first.
+  'ORCH_DB_UNWRITABLE',
+  'ORCH_DB_CORRUPT',
+  'ORCH_DB_UNOPENABLE',
+  'ORCH_DB_TOO_NEW',
 ]);
 
 function version(): string {

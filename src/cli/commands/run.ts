@@ -115,9 +115,8 @@ async function runInForeground(ctx: CliContext, dagId: string, conf: Record<stri
     // Whatever is still settling must not keep the process up: nothing more can be recorded anyway.
     setTimeout(() => process.exit(1), 5_000).unref();
     process.stderr.write(`\nerror ${err.code}: ${err.message}\n`);
-    if (runId) {
-      process.stderr.write(`run ${runId} is left unfinished (nothing more could be recorded); Livy statements and the cluster were left running. Once the database is writable, \`orch run ${dag.id}\` resumes it\n`);
-    }
+    if (!runId) return 2; // Nothing started: like any other unusable input.
+    process.stderr.write(`run ${runId} is left unfinished (nothing more could be recorded); Livy statements and the cluster were left running. Once the database is writable, \`orch run ${dag.id}\` resumes it\n`);
     return 1;
   } finally {
     process.off('SIGINT', onSigint);
