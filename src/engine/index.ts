@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { openDatabase } from './duckdb.ts';
 import { DEFAULT_SETTINGS, Engine } from './engine.ts';
 import { EngineStartError } from './errors.ts';
+import { resolveMemoryLimit } from './memory.ts';
 import { createEngineServer } from './server.ts';
 
 export { EngineStartError } from './errors.ts';
@@ -23,7 +24,7 @@ export interface EngineOptions {
   host?: string;
   /** Sessions plus running batches allowed at once; 10 by default. */
   maxSessions?: number;
-  /** DuckDB `memory_limit`, e.g. `2GB`; DuckDB's default (80% of RAM) when unset. */
+  /** DuckDB `memory_limit`, e.g. `2GB`, or a share of the machine's memory, e.g. `25%`; half of it when unset. */
   memoryLimit?: string;
   /** Reject POST/DELETE without `X-Requested-By`, as Livy with CSRF protection does. */
   csrf?: boolean;
@@ -50,15 +51,22 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   } catch (error) {
     throw new EngineStartError(`cannot create its folder ${home}: ${(error as Error).message}`, { cause: error });
   }
+  let memoryLimit: string;
+  try {
+    memoryLimit = resolveMemoryLimit(options.memoryLimit);
+  } catch (error) {
+    throw new EngineStartError((error as Error).message, { cause: error });
+  }
   let db;
   try {
-    db = await openDatabase(home, options.memoryLimit);
+    db = await openDatabase(home, memoryLimit);
   } catch (error) {
     throw new EngineStartError(`DuckDB refused its settings (--memory-limit ${options.memoryLimit ?? 'unset'}): ${(error as Error).message}`, { cause: error });
   }
   const engine = new Engine(db, {
     ...DEFAULT_SETTINGS,
     maxSessions,
+    memoryLimit,
     logLinesPerStream: options.logLinesPerStream ?? DEFAULT_SETTINGS.logLinesPerStream,
   });
   const app = createEngineServer(engine, { csrf: options.csrf ?? false });
