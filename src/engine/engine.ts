@@ -99,9 +99,18 @@ export class Engine {
     return batch;
   }
 
+  /** True while a session is open (not yet dead or killed) or a batch runs. */
+  hasWork(): boolean {
+    return this.liveCount() > 0;
+  }
+
+  private liveCount(): number {
+    return this.sessions.liveCount() + this.batches.liveCount();
+  }
+
   /** Livy's limit answer, word for word, so clients that match on it keep working. */
   private checkCapacity(): void {
-    if (this.sessions.liveCount() + this.batches.liveCount() >= this.settings.maxSessions) {
+    if (this.liveCount() >= this.settings.maxSessions) {
       throw msgError(400, 'Rejected, too many sessions are being created!');
     }
   }
