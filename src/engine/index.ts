@@ -73,7 +73,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   try {
     db = await openDatabase(home, memoryLimit);
   } catch (error) {
-    throw new EngineStartError(`DuckDB refused its settings (--memory-limit ${options.memoryLimit ?? 'unset'}): ${(error as Error).message}`, { cause: error });
+    throw new EngineStartError(`DuckDB refused its settings (--memory-limit ${options.memoryLimit ?? memoryLimit}): ${(error as Error).message}`, { cause: error });
   }
   const engine = new Engine(db, {
     ...DEFAULT_SETTINGS,
