@@ -3,18 +3,32 @@
  * its orch process on purpose (a crashed run resumes against it), so one whose run is never
  * resumed must not run forever. `orch tasks test … create_cluster` leaves exactly such an engine.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { orch, orchOk, waitFor } from '../../helpers/cli.ts';
 import { workspace, type Workspace } from '../../helpers/dags.ts';
 import { SDK_OPERATORS, processRunning } from '../../helpers/movielens.ts';
 
 let ws: Workspace;
-const started: number[] = [];
+
+/** Engines started in this workspace: `tasks test` records no handle, so look at the processes. */
+function enginesOf(home: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const args = commandLine(pid);
+        return args.includes('engine') && args.some((arg) => arg.startsWith(home));
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
+}
 
 beforeEach(() => (ws = workspace()));
 afterEach(() => {
-  for (const pid of started.splice(0)) if (processRunning(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of enginesOf(ws.home)) if (processRunning(pid)) process.kill(pid, 'SIGKILL');
   ws.cleanup();
 });
 
@@ -32,9 +46,7 @@ function writeClusterDag(options: string): void {
 /** Run create_cluster alone; the engine it starts is left running. Returns its pid and log file. */
 async function createClusterAlone(): Promise<{ pid: number; logFile: string }> {
   const r = await orchOk(ws, ['tasks', 'test', 'cluster_dag', 'create_cluster']);
-  const info = JSON.parse(/^return value: (.*)$/m.exec(r.stdout)![1]!) as { pid: number; logFile: string };
-  started.push(info.pid);
-  return info;
+  return JSON.parse(/^return value: (.*)$/m.exec(r.stdout)![1]!) as { pid: number; logFile: string };
 }
 
 const commandLine = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
