@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { describeError, interruptUntil, isBlank, runSql } from './duckdb.ts';
+import type { ConnectionSource } from './engine.ts';
 import { okOutput } from './format.ts';
 import { SessionLog } from './log-ring.ts';
 import type { Tracked } from './registry.ts';
@@ -31,15 +32,18 @@ export class BatchJob implements Tracked {
     private readonly request: CreateBatchBody,
     private readonly path: string,
     logLinesPerStream: number,
-    private readonly connect: () => Promise<DuckDBConnection>,
+    private readonly connections: ConnectionSource,
   ) {
     this.name = request.name ?? null;
     this.log = new SessionLog(logLinesPerStream);
   }
 
-  /** Start running the file in the background. */
+  /** Start running the file in the background; its connection is closed as soon as it ends. */
   start(): void {
-    this.work = this.run().finally(() => (this.workDone = true));
+    this.work = this.run().finally(() => {
+      this.workDone = true;
+      this.closeConnection();
+    });
   }
 
   private async run(): Promise<void> {
@@ -47,7 +51,7 @@ export class BatchJob implements Tracked {
     let code: string;
     try {
       code = await readFile(this.path, 'utf8');
-      this.connection = await this.connect();
+      this.connection = await this.connections.open();
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `file not found: ${this.path}` : String(error);
       this.log.error(`batch ${this.id} failed: ${reason}`);
@@ -88,11 +92,14 @@ export class BatchJob implements Tracked {
       if (wasRunning) this.end(finalState === 'dead' ? 'killed' : finalState);
       if (this.connection) interruptUntil(this.connection, () => this.workDone);
       await this.work;
-      this.connection?.closeSync();
-      this.connection = undefined;
       if (wasRunning) this.log.info(`batch ${this.id} killed`);
     })();
     return this.stopping;
+  }
+
+  private closeConnection(): void {
+    if (this.connection) this.connections.close(this.connection);
+    this.connection = undefined;
   }
 
   private end(state: BatchState): void {

@@ -11,8 +11,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { MAX_RESULT_ROWS } from './format.ts';
 import type { TableResult } from './format.ts';
 
-/** Open the engine's database: in memory, spilling to `<home>/tmp`, within `memoryLimit`. */
-export async function openDatabase(home: string, memoryLimit: string | undefined): Promise<DuckDBInstance> {
+/** Open the engine's database: in memory, spilling to `<home>/tmp`, within `memoryLimit` (see memory.ts). */
+export async function openDatabase(home: string, memoryLimit: string): Promise<DuckDBInstance> {
   const tempDirectory = join(home, 'tmp');
   await mkdir(tempDirectory, { recursive: true });
   const options: Record<string, string> = {
@@ -20,8 +20,8 @@ export async function openDatabase(home: string, memoryLimit: string | undefined
     // Never reach for the network to install an extension (httpfs for s3://…): the engine
     // reads local files only, and an install attempt would hang in an offline sandbox.
     autoinstall_known_extensions: 'false',
+    memory_limit: memoryLimit,
   };
-  if (memoryLimit) options.memory_limit = memoryLimit;
   return DuckDBInstance.create(':memory:', options);
 }
 

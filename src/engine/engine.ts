@@ -7,6 +7,7 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { BatchJob } from './batch.ts';
 import { msgError } from './http-errors.ts';
 import { DEFAULT_LINES_PER_STREAM } from './log-ring.ts';
+import { MemoryReleaser, resolveMemoryLimit } from './memory.ts';
 import { Registry } from './registry.ts';
 import { batchFilePath, parseDuration } from './requests.ts';
 import type { CreateBatchBody, CreateSessionBody } from './requests.ts';
@@ -19,12 +20,22 @@ export interface EngineSettings {
   logLinesPerStream: number;
   /** How often the reaper looks for timed-out sessions. */
   reapIntervalMs: number;
+  /** DuckDB `memory_limit` the database was opened with; re-applied to give memory back. */
+  memoryLimit: string;
+}
+
+/** Where sessions and batches get their DuckDB connection, and hand it back when they end. */
+export interface ConnectionSource {
+  open(): Promise<DuckDBConnection>;
+  /** Close it, and give the memory its queries used back to the system. */
+  close(connection: DuckDBConnection): void;
 }
 
 export const DEFAULT_SETTINGS: EngineSettings = {
   maxSessions: 10,
   logLinesPerStream: DEFAULT_LINES_PER_STREAM,
   reapIntervalMs: 500,
+  memoryLimit: resolveMemoryLimit(undefined),
 };
 
 /** The engine behind the routes: database, registries, limits, reaper. */
@@ -32,6 +43,8 @@ export class Engine {
   readonly sessions = new Registry<InteractiveSession>();
   readonly batches = new Registry<BatchJob>();
   readonly startedAt = new Date();
+  private readonly memory: MemoryReleaser;
+  private readonly connections: ConnectionSource;
   private readonly reaper: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
 
@@ -39,8 +52,16 @@ export class Engine {
     private readonly db: DuckDBInstance,
     readonly settings: EngineSettings,
     /** How a session gets its connection; tests may wrap it to hold a session in `starting`. */
-    readonly connect: () => Promise<DuckDBConnection> = () => db.connect(),
+    connect: () => Promise<DuckDBConnection> = () => db.connect(),
   ) {
+    this.memory = new MemoryReleaser(db, settings.memoryLimit);
+    this.connections = {
+      open: connect,
+      close: (connection) => {
+        connection.closeSync();
+        this.memory.release();
+      },
+    };
     this.reaper = setInterval(() => void this.reap(), settings.reapIntervalMs);
     this.reaper.unref();
   }
@@ -59,7 +80,7 @@ export class Engine {
           heartbeatTimeoutMs: (request.heartbeatTimeoutInSecond ?? 0) * 1000,
           idleTimeoutMs: idle ? parseDuration(idle, request.idleTimeout ? 'idleTimeout' : 'ttl') : undefined,
           logLinesPerStream: this.settings.logLinesPerStream,
-          connect: this.connect,
+          connections: this.connections,
         }),
     );
     session.start();
@@ -73,14 +94,23 @@ export class Engine {
     if (request.name && this.batches.byName(request.name)) {
       throw msgError(400, `Duplicate session name: ${request.name} (already used by batch ${this.batches.byName(request.name)!.id})`);
     }
-    const batch = this.batches.add((id) => new BatchJob(id, request, path, this.settings.logLinesPerStream, this.connect));
+    const batch = this.batches.add((id) => new BatchJob(id, request, path, this.settings.logLinesPerStream, this.connections));
     batch.start();
     return batch;
   }
 
+  /** True while a session is open (not yet dead or killed) or a batch runs. */
+  hasWork(): boolean {
+    return this.liveCount() > 0;
+  }
+
+  private liveCount(): number {
+    return this.sessions.liveCount() + this.batches.liveCount();
+  }
+
   /** Livy's limit answer, word for word, so clients that match on it keep working. */
   private checkCapacity(): void {
-    if (this.sessions.liveCount() + this.batches.liveCount() >= this.settings.maxSessions) {
+    if (this.liveCount() >= this.settings.maxSessions) {
       throw msgError(400, 'Rejected, too many sessions are being created!');
     }
   }
@@ -96,6 +126,7 @@ export class Engine {
     this.closing ??= (async () => {
       clearInterval(this.reaper);
       await Promise.all([this.sessions.stopAll(), this.batches.stopAll()]);
+      await this.memory.close();
       this.db.closeSync();
     })();
     return this.closing;

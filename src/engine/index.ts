@@ -9,9 +9,12 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { Duration } from '../sdk/types.ts';
 import { openDatabase } from './duckdb.ts';
 import { DEFAULT_SETTINGS, Engine } from './engine.ts';
 import { EngineStartError } from './errors.ts';
+import { IdleWatch, idleTimeoutMs } from './idle.ts';
+import { resolveMemoryLimit } from './memory.ts';
 import { createEngineServer } from './server.ts';
 
 export { EngineStartError } from './errors.ts';
@@ -23,7 +26,7 @@ export interface EngineOptions {
   host?: string;
   /** Sessions plus running batches allowed at once; 10 by default. */
   maxSessions?: number;
-  /** DuckDB `memory_limit`, e.g. `2GB`; DuckDB's default (80% of RAM) when unset. */
+  /** DuckDB `memory_limit`, e.g. `2GB`, or a share of the machine's memory, e.g. `25%`; half of it when unset. */
   memoryLimit?: string;
   /** Reject POST/DELETE without `X-Requested-By`, as Livy with CSRF protection does. */
   csrf?: boolean;
@@ -31,6 +34,8 @@ export interface EngineOptions {
   home?: string;
   /** Lines kept per stream in each session log (Livy's `livy.spark.logs.size`, 200). */
   logLinesPerStream?: number;
+  /** Stop after this long with no open session, no running batch and no HTTP request (`30m`, `2h`); off when unset or 0. */
+  idleTimeout?: Duration | string;
 }
 
 export interface RunningEngine {
@@ -38,6 +43,8 @@ export interface RunningEngine {
   url: string;
   /** Stop every session (interrupting its query), close DuckDB, stop listening. */
   close(): Promise<void>;
+  /** Resolves, with why, when the idle timeout has passed; never when it is off. */
+  idle: Promise<string>;
 }
 
 /** Start the engine and resolve once it listens. */
@@ -45,27 +52,43 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const home = resolve(options.home ?? join(process.env.ORCH_HOME ?? '.orch', 'engine'));
   const maxSessions = options.maxSessions ?? DEFAULT_SETTINGS.maxSessions;
   if (!Number.isInteger(maxSessions) || maxSessions < 1) throw new EngineStartError(`--max-sessions must be a positive integer, got ${maxSessions}`);
+  let idleMs = 0;
+  try {
+    if (options.idleTimeout !== undefined) idleMs = idleTimeoutMs(options.idleTimeout);
+  } catch (error) {
+    throw new EngineStartError((error as Error).message, { cause: error });
+  }
   try {
     await mkdir(home, { recursive: true });
   } catch (error) {
     throw new EngineStartError(`cannot create its folder ${home}: ${(error as Error).message}`, { cause: error });
   }
+  let memoryLimit: string;
+  try {
+    memoryLimit = resolveMemoryLimit(options.memoryLimit);
+  } catch (error) {
+    throw new EngineStartError((error as Error).message, { cause: error });
+  }
   let db;
   try {
-    db = await openDatabase(home, options.memoryLimit);
+    db = await openDatabase(home, memoryLimit);
   } catch (error) {
-    throw new EngineStartError(`DuckDB refused its settings (--memory-limit ${options.memoryLimit ?? 'unset'}): ${(error as Error).message}`, { cause: error });
+    throw new EngineStartError(`DuckDB refused its settings (--memory-limit ${options.memoryLimit ?? memoryLimit}): ${(error as Error).message}`, { cause: error });
   }
   const engine = new Engine(db, {
     ...DEFAULT_SETTINGS,
     maxSessions,
+    memoryLimit,
     logLinesPerStream: options.logLinesPerStream ?? DEFAULT_SETTINGS.logLinesPerStream,
   });
-  const app = createEngineServer(engine, { csrf: options.csrf ?? false });
+  const label = typeof options.idleTimeout === 'number' ? `${options.idleTimeout} ms` : String(options.idleTimeout);
+  const watch = idleMs > 0 ? new IdleWatch(idleMs, () => engine.hasWork(), label) : undefined;
+  const app = createEngineServer(engine, { csrf: options.csrf ?? false, activity: watch });
   const host = options.host ?? '127.0.0.1';
   try {
     await app.listen({ port: options.port ?? 0, host });
   } catch (error) {
+    watch?.stop();
     await engine.close();
     throw new EngineStartError(`cannot listen on ${host}:${options.port ?? 0}: ${(error as Error).message}`, { cause: error });
   }
@@ -77,10 +100,12 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     url: `http://${urlHost}:${port}`,
     close: () =>
       (closing ??= (async () => {
+        watch?.stop();
         // Sessions first: a DELETE waiting on a query must finish before the server closes.
         await engine.close();
         await app.close();
       })()),
+    idle: watch?.expired ?? new Promise<string>(() => {}),
   };
 }
 
@@ -93,7 +118,8 @@ export interface EngineCommandIO {
 
 /**
  * `orch engine`: start, print `orch engine listening on <url>` as one line on stdout, and run
- * until SIGTERM or SIGINT, then close every DuckDB connection. Resolves to the exit code.
+ * until SIGTERM, SIGINT or the idle timeout, then close every DuckDB connection. Resolves to
+ * the exit code.
  */
 export async function runEngineCommand(
   options: EngineOptions,
@@ -107,17 +133,22 @@ export async function runEngineCommand(
     return 1;
   }
   // Handlers first, then the line: whoever reads the line may signal us at once.
-  const signal = new Promise<string>((resolveSignal) => {
-    const onSignal = (name: string) => {
+  const stop = new Promise<string>((resolveStop) => {
+    const done = (why: string) => {
       io.signals.off('SIGTERM', onSignal);
       io.signals.off('SIGINT', onSignal);
-      resolveSignal(name);
+      resolveStop(why);
     };
+    const onSignal = (name: string) => done(name);
     io.signals.on('SIGTERM', onSignal);
     io.signals.on('SIGINT', onSignal);
+    void engine.idle.then((reason) => {
+      io.stderr.write(`orch engine stopping: ${reason}\n`);
+      done('idle timeout');
+    });
   });
   io.stdout.write(`orch engine listening on ${engine.url}\n`);
-  const received = await signal;
+  const received = await stop;
   await engine.close();
   io.stderr.write(`orch engine stopped (${received})\n`);
   return 0;

@@ -75,7 +75,8 @@ export class Registry<T extends Tracked> {
   async sweep(now: number, finishedRetentionMs: number = FINISHED_RETENTION_MS): Promise<void> {
     for (const item of [...this.items.values()]) {
       if (item.finishedAt !== undefined) {
-        if (now - item.finishedAt > finishedRetentionMs) this.items.delete(item.id);
+        // Through stop: a session that died of a DuckDB error still holds its connection.
+        if (now - item.finishedAt > finishedRetentionMs) await this.delete(item);
         continue;
       }
       const reason = item.expiry(now);

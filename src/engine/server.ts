@@ -18,6 +18,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export interface ServerOptions {
   /** Livy's `livy.server.csrf-protection.enabled`: POST/DELETE need `X-Requested-By`. */
   csrf: boolean;
+  /** Told of every request's start and end (the idle timeout counts requests as activity). */
+  activity?: { requestStarted(): void; requestEnded(): void };
 }
 
 /** Build the Fastify app over an engine (not yet listening). */
@@ -37,6 +39,14 @@ export function createEngineServer(engine: Engine, options: ServerOptions): Fast
     }
   });
 
+  const { activity } = options;
+  if (activity) {
+    app.addHook('onRequest', async (_request, reply) => {
+      activity.requestStarted();
+      // 'close' comes once per response: after it is sent, or when the client goes away.
+      reply.raw.once('close', () => activity.requestEnded());
+    });
+  }
   if (options.csrf) app.addHook('onRequest', csrfGuard);
   app.setErrorHandler(replyWithLivyError);
   app.setNotFoundHandler((request, reply) => {

@@ -6,6 +6,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { applySetting, describeError, interruptUntil, isFatal, prepareConnection, queryProgress, runSql } from './duckdb.ts';
+import type { ConnectionSource } from './engine.ts';
 import { okOutput } from './format.ts';
 import type { Output } from './format.ts';
 import { illegalState } from './http-errors.ts';
@@ -28,7 +29,7 @@ export interface SessionSettings {
   /** ms; undefined = never. Livy's `ttl` / `idleTimeout`. */
   idleTimeoutMs: number | undefined;
   logLinesPerStream: number;
-  connect: () => Promise<DuckDBConnection>;
+  connections: ConnectionSource;
 }
 
 /** One `sql` session: its state, its statements, its log, its DuckDB connection. */
@@ -68,7 +69,7 @@ export class InteractiveSession implements Tracked {
     this.log.info(`session ${this.id} starting (kind sql, DuckDB SQL dialect)`);
     let connection: DuckDBConnection | undefined;
     try {
-      connection = await this.settings.connect();
+      connection = await this.settings.connections.open();
       if (this.state !== 'starting') return connection.closeSync();
       await prepareConnection(connection);
       for (const [key, value] of Object.entries(this.settings.request.conf ?? {})) {
@@ -190,7 +191,7 @@ export class InteractiveSession implements Tracked {
       }
       await this.booting;
       await this.draining;
-      this.connection?.closeSync();
+      if (this.connection) this.settings.connections.close(this.connection);
       this.connection = undefined;
       if (this.finishedAt === undefined) this.end(finalState);
       this.log.info(`session ${this.id} stopped (${this.state})`);

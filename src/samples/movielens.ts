@@ -1,6 +1,6 @@
 /**
  * A seeded generator of MovieLens-shaped data: the six CSV files with MovieLens' exact
- * headers and every quirk a converter must keep (see shared/movielens.md): CRLF endings,
+ * headers and every quirk a converter must keep (see docs/movielens.md): CRLF endings,
  * quoted titles with commas and doubled quotes, non-ASCII text, trailing spaces, `|`
  * genres and "(no genres listed)", zero-padded imdbId, empty tmdbId. Files are streamed,
  * so the ml-25m scale does not need its size in memory.

@@ -2,7 +2,8 @@
  * Built-in operators as data: each function returns an OperatorSpec naming the
  * implementation (in src/operators) and its options. Nothing here talks to a cluster.
  */
-import type { OperatorSpec, TaskArgs, TaskRef } from './types.ts';
+import { durationMs } from './duration.ts';
+import type { Duration, OperatorSpec, TaskArgs, TaskRef } from './types.ts';
 
 /** The code dialects a statement task may carry; the backend runs the first it supports. */
 export type Dialect = 'spark' | 'pyspark' | 'sparksql' | 'duckdb';
@@ -47,7 +48,17 @@ export interface ClusterCreateOptions {
   /** A name for the cluster; orch adds the run id so it is unique. */
   name?: string;
   /** Settings for the embedded backend (a local `orch engine`). */
-  embedded?: { memoryLimit?: string; maxSessions?: number };
+  embedded?: {
+    /** DuckDB memory limit: a size (`2GB`) or a share of the machine (`25%`); half the machine by default. */
+    memoryLimit?: string;
+    maxSessions?: number;
+    /**
+     * The engine stops by itself after this long with no open session, no running batch and no
+     * request (like EMR's auto-termination), so one left behind by a run that is never resumed
+     * does not run forever. `1h` by default; `0` never.
+     */
+    idleTimeout?: Duration;
+  };
   /** Settings for the EMR backend (RunJobFlow). */
   emr?: Record<string, unknown>;
 }
@@ -80,12 +91,25 @@ export interface BatchOptions extends SparkResources {
 }
 
 const ref = (t: TaskRef | string) => (typeof t === 'string' ? t : t.id);
+
+/** Fail when the DAG file is loaded, naming the operator and field, rather than when the task runs. */
+function checkDuration(operator: string, field: string, value: Duration | undefined): void {
+  if (value === undefined) return;
+  try {
+    durationMs(value);
+  } catch (error) {
+    throw new RangeError(`${operator}: ${field}: ${(error as Error).message}`);
+  }
+}
 const spec = (type: string, options: Record<string, unknown>, defaults?: TaskArgs): OperatorSpec => ({ type, options, defaults });
 
 /** Cluster lifecycle: create, wait until ready, terminate. The backend is chosen at run time, never in the DAG. */
 export const cluster = {
   /** Create a cluster (embedded engine, an existing Livy, or EMR); its XCom is where Livy is. */
-  create: (options: ClusterCreateOptions = {}): OperatorSpec => spec('cluster.create', { ...options }),
+  create: (options: ClusterCreateOptions = {}): OperatorSpec => {
+    checkDuration('cluster.create', 'embedded.idleTimeout', options.embedded?.idleTimeout);
+    return spec('cluster.create', { ...options });
+  },
   /** Wait until the cluster created by `cluster` answers. */
   waitReady: (options: { cluster: TaskRef | string; timeout?: string }): OperatorSpec =>
     spec('cluster.waitReady', { ...options, cluster: ref(options.cluster) }),

@@ -1,6 +1,6 @@
 /**
  * Bad input never crashes the engine, and every refusal comes in one of Livy's shapes
- * (livy-rest.md, "Every endpoint"): malformed JSON, unknown fields, oversized code, CSRF.
+ * (docs/livy-api.md, "Every endpoint"): malformed JSON, unknown fields, oversized code, CSRF.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineForTest, http, idleSession, until } from './support.ts';

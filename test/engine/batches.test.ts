@@ -1,6 +1,6 @@
 /**
  * The engine's `/batches`: a local `.sql` file run as a batch, with Livy's batch states,
- * JSON and log semantics (livy-rest.md, "Batches").
+ * JSON and log semantics (docs/livy-api.md, "Batches").
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

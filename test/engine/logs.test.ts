@@ -1,6 +1,6 @@
 /**
  * Session logs: Livy's `stdout:`/`stderr:` sections, bounded rings, and the exact
- * `from`/`size`/`total` semantics of `GET /sessions/{id}/log` (livy-rest.md, "Logs").
+ * `from`/`size`/`total` semantics of `GET /sessions/{id}/log` (docs/livy-api.md, "Logs").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LineRing, SessionLog, sliceLog } from '../../src/engine/log-ring.ts';

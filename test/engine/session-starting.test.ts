@@ -21,7 +21,7 @@ let url: string;
 let release: () => void = () => {};
 
 beforeAll(async () => {
-  db = await openDatabase(mkdtempSync(join(tmpdir(), 'orch-engine-starting-')), undefined);
+  db = await openDatabase(mkdtempSync(join(tmpdir(), 'orch-engine-starting-')), DEFAULT_SETTINGS.memoryLimit);
   const gated = async (): Promise<DuckDBConnection> => {
     await new Promise<void>((resolve) => (release = resolve));
     return db.connect();

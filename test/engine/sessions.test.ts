@@ -1,5 +1,5 @@
 /**
- * The engine's `/sessions` routes, over raw HTTP, against livy-rest.md ("Interactive
+ * The engine's `/sessions` routes, over raw HTTP, against docs/livy-api.md ("Interactive
  * sessions", "Session states", "Every endpoint").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

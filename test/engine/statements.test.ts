@@ -1,5 +1,5 @@
 /**
- * The engine's `/sessions/{id}/statements` routes, over raw HTTP, against livy-rest.md
+ * The engine's `/sessions/{id}/statements` routes, over raw HTTP, against docs/livy-api.md
  * ("Statements"): states, output shapes, ordering, cancel, and the 100-statement window.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -69,13 +69,14 @@ export async function idleSession(base: string, extra: Record<string, unknown> =
   return id;
 }
 
-/** Submit code and wait until the statement is finished; returns the statement JSON. */
-export async function runStatement(base: string, sessionId: number, code: string): Promise<any> {
+/** Submit code and wait until the statement is finished (polling at most `tries` times); returns the statement JSON. */
+export async function runStatement(base: string, sessionId: number, code: string, tries?: number): Promise<any> {
   const posted = await http(base, 'POST', `/sessions/${sessionId}/statements`, { body: { code } });
   if (posted.status !== 201) throw new Error(`statement not accepted: ${posted.status} ${posted.text}`);
   const done = await until(
     () => http(base, 'GET', `/sessions/${sessionId}/statements/${posted.json.id}`),
     (r) => r.json?.state === 'available' || r.json?.state === 'cancelled',
+    tries,
   );
   return done.json;
 }

@@ -1,6 +1,6 @@
 /**
  * The MovieLens sample generator: MovieLens' exact headers and line endings, every quirk of
- * the real files (shared/movielens.md), the same bytes for the same seed, and the committed
+ * the real files (docs/movielens.md), the same bytes for the same seed, and the committed
  * data/movielens-sample/ exactly what `orch sample movielens --scale small --seed 25` writes.
  */
 import { createHash } from 'node:crypto';

@@ -1,4 +1,4 @@
-/** Batches: spark-submit over REST, `…/batches` (livy-rest.md, "Batches"). */
+/** Batches: spark-submit over REST, `…/batches` (docs/livy-api.md, "Batches"). */
 import { call, httpError, seg } from './http.ts';
 import { pickFields } from './sessions.ts';
 import type { Send } from './transport.ts';

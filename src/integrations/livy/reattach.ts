@@ -1,5 +1,5 @@
 /**
- * Finding external work again instead of repeating it (design: "reattached, not repeated").
+ * Finding external work again instead of repeating it (docs/adr/0002-reattach-not-repeat.md).
  * Sessions carry a unique `name` (`orch-<run>-<task>-<try>`); statements carry a marker
  * comment (statements.ts). Ids alone are not enough: Livy without recovery restarts ids from
  * 0, so a stored id can later name somebody else's session.

@@ -1,4 +1,4 @@
-/** Interactive sessions: `POST/GET/DELETE /sessions…` (livy-rest.md, "Interactive sessions"). */
+/** Interactive sessions: `POST/GET/DELETE /sessions…` (docs/livy-api.md, "Interactive sessions"). */
 import { call, httpError, seg } from './http.ts';
 import type { Send } from './transport.ts';
 import type { CreateSessionRequest, Page, Session, SessionState } from './types.ts';

@@ -1,5 +1,5 @@
 /**
- * Statements of an interactive session (livy-rest.md, "Statements"). The client can put a
+ * Statements of an interactive session (docs/livy-api.md, "Statements"). The client can put a
  * marker comment at the top of the code it submits, so that after a crash — or a POST whose
  * answer was lost — the statement can be found again instead of being run twice.
  */

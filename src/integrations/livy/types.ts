@@ -1,5 +1,5 @@
 /**
- * The Livy wire format as the client sees it (see ../shared/livy-rest.md). Fields a server
+ * The Livy wire format as the client sees it (see docs/livy-api.md). Fields a server
  * may omit (older Livy, the engine) are optional; nothing here is engine-specific.
  */
 

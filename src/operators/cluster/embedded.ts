@@ -41,6 +41,9 @@ export class EmbeddedBackend implements ClusterBackend {
     const args = [ORCH_BIN, 'engine', '--port', '0', '--home', dir];
     if (options.embedded?.memoryLimit) args.push('--memory-limit', options.embedded.memoryLimit);
     if (options.embedded?.maxSessions) args.push('--max-sessions', String(options.embedded.maxSessions));
+    // An engine outlives a crashed orch so the run can resume against it; if it never does, this stops it.
+    const idleTimeout = options.embedded?.idleTimeout ?? '1h';
+    args.push('--idle-timeout', typeof idleTimeout === 'number' ? `${idleTimeout}ms` : idleTimeout);
     // Detached, in its own process group, output to a file: it must survive this process.
     const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, ORCH_HOME: this.home } });
     closeSync(out);

@@ -1,4 +1,4 @@
-/** The client's batch calls against the real engine over HTTP (livy-rest.md, "Batches"). */
+/** The client's batch calls against the real engine over HTTP (docs/livy-api.md, "Batches"). */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

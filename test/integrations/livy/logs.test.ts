@@ -1,5 +1,5 @@
 /**
- * Reading logs incrementally against the real engine (livy-rest.md, "Logs"): each line once,
+ * Reading logs incrementally against the real engine (docs/livy-api.md, "Logs"): each line once,
  * only new lines asked for, and a note when the server's ring dropped lines in between. The
  * engine runs with small rings here so that overflow happens with a handful of statements.
  */

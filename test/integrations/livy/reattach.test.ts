@@ -1,6 +1,6 @@
 /**
  * Finding work again instead of repeating it: sessions by their unique name, statements by
- * the marker comment the client put in their code (design.md, "reattached, not repeated").
+ * the marker comment the client put in their code (docs/adr/0002-reattach-not-repeat.md).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LivyConnectionError } from '../../../src/integrations/livy/index.ts';

@@ -1,5 +1,5 @@
 /**
- * The client's session calls against the real engine over HTTP (livy-rest.md, "Interactive
+ * The client's session calls against the real engine over HTTP (docs/livy-api.md, "Interactive
  * sessions" and "Session states").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

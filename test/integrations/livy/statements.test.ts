@@ -1,6 +1,6 @@
 /**
  * The client's statement calls and waits against the real engine over HTTP
- * (livy-rest.md, "Statements").
+ * (docs/livy-api.md, "Statements").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LivyHttpError, LivyStatementCancelledError, LivyStatementFailedError } from '../../../src/integrations/livy/index.ts';
