@@ -54,7 +54,7 @@ describe('a detached try (drain, lost lease, unwritable database)', () => {
     expect(b.logs('stmt').join('\n')).toContain(`detached: Livy session ${sessionId} and its statement keep running`);
 
     // The next owner: a fresh context over the same database, the same try.
-    const result = await op.resume(b.context('stmt', { fresh: true }), options);
+    const result = await op.resume!(b.context('stmt', { fresh: true }), options);
     expect(result).toMatchObject({ sessionId: Number(sessionId), statementId: Number(statementId), outputDir: out });
     expect(statementPosts(b)).toBe(1);
     expect(sessionPosts(b)).toBe(1);
@@ -78,7 +78,7 @@ describe('resuming a try whose statement had succeeded', () => {
     const first = await op.execute(b.context('stmt'), options);
     const seen = b.proxy.hits.length;
 
-    const again = await op.resume(b.context('stmt', { fresh: true }), options);
+    const again = await op.resume!(b.context('stmt', { fresh: true }), options);
     expect(again).toEqual(first);
     expect(b.proxy.hits.length).toBe(seen);
     const log = b.logs('stmt').join('\n');
@@ -95,7 +95,7 @@ describe('resuming a try that had not opened its session yet', () => {
     b = await bench(['stmt']);
     const op = statementOperator(b.backends);
     const out = join(b.ws.root, 'out', 'answer');
-    const result = await op.resume(b.context('stmt'), { cluster: 'create_cluster', output: out, code: { duckdb: QUICK } });
+    const result = await op.resume!(b.context('stmt'), { cluster: 'create_cluster', output: out, code: { duckdb: QUICK } });
     expect(result).toMatchObject({ outputDir: out });
     expect(b.logs('stmt').join('\n')).toContain('try 1 had not opened a Livy session before orch restarted; starting it now');
     expect(sessionPosts(b)).toBe(1);

@@ -44,22 +44,9 @@ export async function bench(tasks: string[], params: Record<string, unknown> = {
   const engine = await startEngineProcess();
   const proxy = await startFaultProxy(engine.url);
   const info: ClusterInfo = { backend: 'embedded', clusterId: 'op-cluster', livyUrl: proxy.url, localFiles: true, pid: engine.child.pid };
-  const now = new Date().toISOString();
-  const run = store.runs.create({
-    dagId: DAG,
-    runId: RUN,
-    runType: 'manual',
-    triggeredBy: 'cli',
-    logicalDate: now,
-    dataIntervalStart: now,
-    dataIntervalEnd: now,
-    conf: params,
-    params,
-    queuedAt: now,
-    tasks: ['create_cluster', ...tasks].map((taskId) => ({ taskId, maxTries: 2, pool: 'default_pool', operator: 'test' })),
-  });
+  const run = createRun(store, tasks, params);
   const key = (taskId: string): TiKey => ({ dagId: DAG, runId: RUN, taskId });
-  store.xcom.set(key('create_cluster'), 'return_value', info, now);
+  store.xcom.set(key('create_cluster'), 'return_value', info, new Date().toISOString());
   return {
     ws,
     store,
@@ -72,16 +59,7 @@ export async function bench(tasks: string[], params: Record<string, unknown> = {
     context(taskId, options = {}) {
       const s = options.fresh ? openStore(ws.db) : store;
       if (options.fresh) stores.push(s);
-      return buildTaskContext({
-        store: s,
-        run,
-        taskId,
-        tryNumber: options.tryNumber ?? 1,
-        maxTries: 2,
-        signal: options.signal ?? new AbortController().signal,
-        clock: systemClock,
-        logger: silentLogger,
-      });
+      return taskContext(s, run, taskId, options);
     },
     logs: (taskId, tryNumber = 1) =>
       (store.db.prepare(`SELECT message FROM task_log WHERE task_id = ? AND try_number = ? ORDER BY id`).all(taskId, tryNumber) as { message: string }[]).map((r) => r.message),
@@ -92,6 +70,38 @@ export async function bench(tasks: string[], params: Record<string, unknown> = {
       ws.cleanup();
     },
   };
+}
+
+/** A run of `op_dag` with `tasks` (and create_cluster), as the scheduler creates it. */
+export function createRun(store: Store, tasks: string[], params: Record<string, unknown> = {}, runId = RUN): DagRunRow {
+  const now = new Date().toISOString();
+  return store.runs.create({
+    dagId: DAG,
+    runId,
+    runType: 'manual',
+    triggeredBy: 'cli',
+    logicalDate: now,
+    dataIntervalStart: now,
+    dataIntervalEnd: now,
+    conf: params,
+    params,
+    queuedAt: now,
+    tasks: ['create_cluster', ...tasks].map((taskId) => ({ taskId, maxTries: 2, pool: 'default_pool', operator: 'test' })),
+  });
+}
+
+/** The context of one try of `taskId` (try 0: what preflight gets). */
+export function taskContext(store: Store, run: DagRunRow, taskId: string, options: { tryNumber?: number; signal?: AbortSignal } = {}): TaskContext {
+  return buildTaskContext({
+    store,
+    run,
+    taskId,
+    tryNumber: options.tryNumber ?? 1,
+    maxTries: 2,
+    signal: options.signal ?? new AbortController().signal,
+    clock: systemClock,
+    logger: silentLogger,
+  });
 }
 
 /** GET a path on the engine itself (not through the proxy). */
