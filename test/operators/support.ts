@@ -3,6 +3,8 @@
  * store (a run whose create_cluster pushed its ClusterInfo), a real `orch engine` process,
  * and the fault proxy in front of it, which also counts what reached the engine.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/core/config.ts';
 import { silentLogger } from '../../src/core/logging.ts';
 import { systemClock } from '../../src/core/clock.ts';
@@ -36,14 +38,28 @@ export interface Bench {
   close(): Promise<void>;
 }
 
+export interface BenchOptions {
+  params?: Record<string, unknown>;
+  /** 'livy': the cluster is the livy backend's server (the engine behind the proxy), with `config`'s settings. */
+  backend?: 'embedded' | 'livy';
+  /** Written to orch.config.json. */
+  config?: Record<string, unknown>;
+}
+
 /** A run of `op_dag` with `tasks` (create_cluster is added), its ClusterInfo pushed, an engine behind a proxy. */
-export async function bench(tasks: string[], params: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Promise<Bench> {
+export async function bench(tasks: string[], options: BenchOptions = {}): Promise<Bench> {
+  const { params = {}, backend = 'embedded' } = options;
   const ws = workspace();
+  if (options.config) writeFileSync(join(ws.root, 'orch.config.json'), JSON.stringify(options.config));
   const store = openStore(ws.db);
   const stores: Store[] = [store];
   const engine = await startEngineProcess();
   const proxy = await startFaultProxy(engine.url);
-  const info: ClusterInfo = { backend: 'embedded', clusterId: 'op-cluster', livyUrl: proxy.url, localFiles: true, pid: engine.child.pid };
+  const info: ClusterInfo =
+    backend === 'embedded'
+      ? { backend, clusterId: 'op-cluster', livyUrl: proxy.url, localFiles: true, pid: engine.child.pid }
+      : { backend, clusterId: proxy.url, livyUrl: proxy.url, localFiles: true, dialects: ['duckdb'] };
+  const env = { ORCH_HOME: ws.home };
   const run = createRun(store, tasks, params);
   const key = (taskId: string): TiKey => ({ dagId: DAG, runId: RUN, taskId });
   store.xcom.set(key('create_cluster'), 'return_value', info, new Date().toISOString());
@@ -53,7 +69,7 @@ export async function bench(tasks: string[], params: Record<string, unknown> = {
     engine,
     proxy,
     info,
-    backends: backendsFrom(loadConfig({}, { ORCH_HOME: ws.home, ...env }, ws.root), { ORCH_HOME: ws.home, ...env }),
+    backends: backendsFrom(loadConfig({}, env, ws.root), env),
     run,
     key,
     context(taskId, options = {}) {
