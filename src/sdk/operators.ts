@@ -83,6 +83,7 @@ export interface BatchOptions extends SparkResources {
   file: string;
   className?: string;
   args?: string[];
+  /** Batch name prefix; orch adds run, task and try (`<name>-<run>-<task>-<try>`) so a restarted orch finds each try's batch. */
   name?: string;
 }
 
