@@ -34,6 +34,8 @@ const transforms = DATASETS.map((name) =>
     operator: livy.statement({
       cluster: create,
       output: `{{ params.output }}/${name}`,
+      // Checked before the cluster is created, where the cluster reads this machine's files.
+      inputs: [`{{ params.source }}/${name}.csv`],
       code: {
         spark: [codeFile('../scala-statements/csv-to-parquet.scala'), codeFile(`../scala-statements/${name}.scala`)],
         duckdb: codeFile(`../scala-statements/${name}.duckdb.sql`),

@@ -79,6 +79,13 @@ export interface StatementOptions {
    * embedded backend orch does the swap; Spark code does it itself (see scala-statements/).
    */
   output?: string;
+  /**
+   * Files or folders the code reads (placeholders allowed, e.g. `'{{ params.source }}/movies.csv'`;
+   * globs check their folder). Where the cluster reads this machine's files (the embedded
+   * backend), a missing one fails the run before the cluster is created, naming the path and
+   * the param; URLs such as s3:// are left to clusters that can read them.
+   */
+  inputs?: string[];
 }
 
 export interface BatchOptions extends SparkResources {
@@ -87,6 +94,7 @@ export interface BatchOptions extends SparkResources {
   file: string;
   className?: string;
   args?: string[];
+  /** Batch name prefix; orch adds run, task and try (`<name>-<run>-<task>-<try>`) so a restarted orch finds each try's batch. */
   name?: string;
 }
 

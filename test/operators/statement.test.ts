@@ -7,7 +7,7 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DbView, killAll, orch, type CliResult } from '../helpers/cli.ts';
+import { DbView, killAll, orch, spawnOrch, waitFor, type CliResult } from '../helpers/cli.ts';
 import { workspace, type Workspace } from '../helpers/dags.ts';
 import { SDK_OPERATORS, STATEMENTS, engineByHand, killEngines, livySessions, processRunning, queryDb, xcomOf } from '../helpers/movielens.ts';
 
@@ -95,20 +95,35 @@ describe('livy.statement templates', () => {
 });
 
 describe('livy.statement failures', () => {
-  it('fails a task whose input file is missing with a message naming the path, publishing nothing', async () => {
+  it('fails a task whose input file is missing with a message naming the path, publishing nothing, without a retry', async () => {
+    // Reproduces issue 7 (14): DuckDB's "No files found" was retried, though no retry can find the file.
     const source = join(ws.root, 'empty-download');
     const out = join(ws.root, 'out');
     mkdirSync(source);
     mkdirSync(out);
-    writeStatementDag(`output: ${JSON.stringify(out)} + '/ratings', code: { duckdb: codeFile(${JSON.stringify(join(STATEMENTS, 'ratings.duckdb.sql'))}) }`);
+    writeStatementDag(`output: ${JSON.stringify(out)} + '/ratings', code: { duckdb: codeFile(${JSON.stringify(join(STATEMENTS, 'ratings.duckdb.sql'))}) }`, `retries: 1, retryDelay: '10s',`);
     const engine = await engineByHand(ws);
     const { r, runId } = await runOnLivy(engine.url, { source });
     expect(r.code).toBe(1);
     const error = /^ {2}✗ stmt: (.*)$/m.exec(r.stdout)?.[1];
-    expect(error, r.stdout).toContain(join(source, 'ratings.csv'));
+    expect(error, r.stdout).toContain(`task 'stmt': input ${join(source, 'ratings.csv')} does not exist`);
     expect(db.tasks('stmt_dag', runId).stmt).toEqual({ state: 'failed', tryNumber: 1 });
     expect(readdirSync(out)).toEqual([]);
     expect(await livySessions(engine.url)).toMatchObject({ total: 0 });
+  });
+
+  it("refuses s3:// input on the embedded backend with orch's own one-line message, before anything is submitted, without a retry", async () => {
+    // Reproduces issue 7 (14): the engine answered with DuckDB's `INSTALL httpfs` text, twice.
+    writeStatementDag(`code: { duckdb: "SELECT count(*) FROM read_csv('{{ params.source }}/ratings.csv')" }`, `retries: 1, retryDelay: '10s',`);
+    const r = await orch(ws, ['run', 'stmt_dag', '--conf', JSON.stringify({ source: 's3://movielens/ml-25m' })], { timeoutMs: 90_000 });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      "✗ stmt: task 'stmt': s3://movielens/ml-25m/ratings.csv is not on this machine, and the embedded backend reads only local files; run with --backend livy (or emr) for s3:// data, or copy it here\n",
+    );
+    expect(r.stdout).not.toMatch(/httpfs/);
+    const runId = db.runs('stmt_dag')[0]!.runId;
+    expect(db.tasks('stmt_dag', runId).stmt).toEqual({ state: 'failed', tryNumber: 1 });
+    expect(stmtLog(runId)).not.toMatch(/Livy session|submitted/);
   });
 
   it('cancels the statement and deletes the session when executionTimeout expires', async () => {
@@ -137,4 +152,37 @@ describe('livy.statement failures', () => {
     const { pid } = xcomOf<{ pid: number }>(ws.db, runId, 'create_cluster')!;
     expect(processRunning(pid)).toBe(false);
   });
+});
+
+describe('livy.statement when the engine dies under it', () => {
+  it('fails this task and the next one needing the cluster at once, with the engine\'s fate, spending no retry', async () => {
+    // Reproduces issue 7 (14): a dead engine cost a 10 s retry that could not succeed ("no longer running").
+    const slow = `code: { duckdb: 'SELECT count(*) FROM range(100000000000) WHERE hash(range) % 7 < 7' }`;
+    ws.writeDag(
+      'gone_dag',
+      `${SDK_OPERATORS}
+       const d = dag({ id: 'gone_dag', maxActiveTasks: 1 });
+       const create = d.task({ id: 'create_cluster', operator: cluster.create({ name: 'gone' }) });
+       const ready = d.task({ id: 'wait_for_cluster', upstream: [create], operator: cluster.waitReady({ cluster: create }) });
+       const first = d.task({ id: 'first', upstream: [ready], retries: 1, retryDelay: '10s', operator: livy.statement({ cluster: create, ${slow} }) });
+       const second = d.task({ id: 'second', upstream: [ready], retries: 1, retryDelay: '10s', operator: livy.statement({ cluster: create, ${slow} }) });
+       d.task({ id: 'terminate_cluster', upstream: [first, second], operator: cluster.terminate({ cluster: create }) });
+       export default d;`,
+    );
+    const run = spawnOrch(ws, ['run', 'gone_dag']);
+    const { runId, pid } = await waitFor('a statement to run on the engine', () => {
+      const id = db.runs('gone_dag')[0]?.runId;
+      const running = !!id && ['first', 'second'].some((t) => /submitted statement/.test(db.logs('gone_dag', id, t, 1).join('\n')));
+      return running && { runId: id!, pid: xcomOf<{ pid: number }>(ws.db, id!, 'create_cluster')!.pid };
+    }, 60_000, () => run.stdout + run.stderr);
+    process.kill(pid, 'SIGKILL');
+    const { code } = await run.waitForExit(90_000);
+    expect(code, run.stdout + run.stderr).toBe(1);
+    for (const task of ['first', 'second']) {
+      const summary = new RegExp(`^  ✗ ${task}: (.*)$`, 'm').exec(run.stdout)?.[1];
+      expect(summary, run.stdout).toContain(`task '${task}' needs the cluster`);
+      expect(summary).toContain(`no longer running (engine pid ${pid} exited; last lines of its log: `);
+    }
+    expect(db.tasks('gone_dag', runId)).toMatchObject({ first: { state: 'failed', tryNumber: 1 }, second: { state: 'failed', tryNumber: 1 } });
+  }, 120_000);
 });

@@ -1,6 +1,6 @@
 /** Batches: spark-submit over REST, `…/batches` (docs/livy-api.md, "Batches"). */
 import { call, httpError, seg } from './http.ts';
-import { pickFields } from './sessions.ts';
+import { allPages, pickFields } from './sessions.ts';
 import type { Send } from './transport.ts';
 import type { Batch, BatchState, CreateBatchRequest, Page } from './types.ts';
 
@@ -27,6 +27,11 @@ export function getBatchState(send: Send, id: number, signal?: AbortSignal): Pro
 /** One page of batches (the list key is `sessions`, as Livy sends it). */
 export function listBatches(send: Send, page: { from?: number; size?: number } = {}, signal?: AbortSignal): Promise<Page<Batch>> {
   return call<Page<Batch>>(send, { method: 'GET', path: '/batches', query: { from: page.from, size: page.size }, signal });
+}
+
+/** Every batch, page by page: the lookup that works on every Livy version (GET by name needs 0.8+). */
+export function allBatches(send: Send, signal?: AbortSignal): AsyncGenerator<Batch> {
+  return allPages((page) => listBatches(send, page, signal));
 }
 
 /** Kill and forget a batch. Resolves false if it was already gone (404). */

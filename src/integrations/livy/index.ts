@@ -131,9 +131,19 @@ export class LivyClient {
   }
 
   /** Find a session again by stored id + name (ids are reused after a Livy restart). */
-  reattachSession(expected: { name: string; id?: number; appId?: string }, signal?: AbortSignal) { return reattach.reattachSession(this.send, expected, signal); }
+  reattachSession(expected: reattach.Expected, signal?: AbortSignal) { return reattach.reattachSession(this.send, expected, signal); }
   /** The newest session with this name. */
   findSessionByName(name: string, signal?: AbortSignal) { return reattach.findSessionByName(this.send, name, signal); }
+  /** Find a batch again by stored id + name, by listing (works on every Livy version). */
+  reattachBatch(expected: reattach.Expected, signal?: AbortSignal) { return reattach.reattachBatch(this.send, expected, signal); }
+  /** The newest batch with this name, by listing. */
+  findBatchByName(name: string, signal?: AbortSignal) { return reattach.findBatchByName(this.send, name, signal); }
+  /** Create a named session; a lost answer is resolved by name, never by a second POST. */
+  createSessionOnce(request: CreateSessionRequest & { name: string }, signal?: AbortSignal) { return reattach.createSessionOnce(this.send, request, signal); }
+  /** Submit a named batch; a lost answer is resolved by name, never by a second POST. */
+  createBatchOnce(request: CreateBatchRequest & { name: string }, signal?: AbortSignal) { return reattach.createBatchOnce(this.send, request, signal); }
+  /** Submit a statement with a marker; a lost answer is resolved by the marker, never by a second POST. */
+  submitStatementOnce(sessionId: number, statement: SubmitStatement & { marker: string }, signal?: AbortSignal) { return reattach.submitStatementOnce(this.send, sessionId, statement, signal); }
   /** The newest statement carrying this marker. */
   findStatementByMarker(sessionId: number, marker: string, signal?: AbortSignal) { return reattach.findStatementByMarker(this.send, sessionId, marker, signal); }
 

@@ -38,14 +38,19 @@ export function listSessions(send: Send, page: { from?: number; size?: number } 
   return call<Page<Session>>(send, { method: 'GET', path: '/sessions', query: { from: page.from, size: page.size }, signal });
 }
 
-/** Every session, page by page (bounded by the `total` Livy reports). */
-export async function* allSessions(send: Send, signal?: AbortSignal): AsyncGenerator<Session> {
+/** Every item of a paged Livy list, page by page (bounded by the `total` Livy reports). */
+export async function* allPages<T>(list: (page: { from: number; size: number }) => Promise<Page<T>>): AsyncGenerator<T> {
   const size = 100;
   for (let from = 0, pages = 0; pages < 1000; from += size, pages++) {
-    const page = await listSessions(send, { from, size }, signal);
+    const page = await list({ from, size });
     yield* page.sessions;
     if (page.sessions.length < size || from + size >= page.total) return;
   }
+}
+
+/** Every session, page by page. */
+export function allSessions(send: Send, signal?: AbortSignal): AsyncGenerator<Session> {
+  return allPages((page) => listSessions(send, page, signal));
 }
 
 /** Delete a session (Livy stops it first). Resolves false if it was already gone (404). */

@@ -1,4 +1,5 @@
 /** cluster.create, cluster.waitReady, cluster.terminate: the lifecycle around the Livy work. */
+import { readFileSync } from 'node:fs';
 import type { OperatorImpl } from '../../core/operator.ts';
 import { OrchError } from '../../errors.ts';
 import { pidAlive } from '../../util/process.ts';
@@ -13,13 +14,44 @@ export function clusterOf(ctx: TaskContext, taskId: string): ClusterInfo | undef
 
 export class ClusterGoneError extends OrchError {
   override readonly retryable = false;
-  constructor(taskId: string, createTask: string, clusterId: string) {
+  constructor(taskId: string, createTask: string, clusterId: string, readonly fate = 'terminated?', options?: ErrorOptions) {
     super(
       'ORCH_CLUSTER_GONE',
-      `task '${taskId}' needs the cluster ${clusterId} created by '${createTask}', but it is no longer running (terminated?); clear '${createTask}' with --downstream to create it again`,
+      `task '${taskId}' needs the cluster ${clusterId} created by '${createTask}', but it is no longer running (${fate}); clear '${createTask}' with --downstream to create it again`,
+      options,
     );
   }
 }
+
+/**
+ * What became of a cluster orch can see die (an embedded engine on this machine): "engine
+ * pid N exited; last lines of its log: …". Undefined while it runs, or where orch cannot tell.
+ */
+export function clusterFate(info: ClusterInfo): string | undefined {
+  const pid = Number(info.pid);
+  if (info.backend !== 'embedded' || !pid || pidAlive(pid)) return undefined;
+  let tail = '';
+  try {
+    const lines = readFileSync(String(info.logFile), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    tail = lines.slice(-5).join(' | ');
+  } catch {
+    // No log (removed with ORCH_HOME): the exit alone is the fate.
+  }
+  return `engine pid ${pid} exited${tail ? `; last lines of its log: ${tail}` : ''}`;
+}
+
+/**
+ * A Livy session or batch was lost (connection refused, 404 for the session): when the
+ * cluster itself is gone, say so with a non-retryable ClusterGoneError, since no retry can
+ * succeed; otherwise the original error.
+ */
+export function explainLoss(err: unknown, ctx: TaskContext, createTask: string, info: ClusterInfo): unknown {
+  if (err instanceof ClusterGoneError || !(err instanceof OrchError) || !LOSS_CODES.has(err.code)) return err;
+  const fate = clusterFate(info);
+  return fate ? new ClusterGoneError(ctx.taskId, createTask, info.clusterId, fate, { cause: err }) : err;
+}
+
+const LOSS_CODES = new Set(['ORCH_LIVY_SESSION_LOST', 'ORCH_LIVY_UNREACHABLE', 'ORCH_LIVY_TIMEOUT', 'ORCH_LIVY_WORK_GONE']);
 
 export class NoClusterError extends OrchError {
   override readonly retryable = false;
@@ -36,7 +68,7 @@ export function requireCluster(ctx: TaskContext, createTask: string): ClusterInf
   const info = clusterOf(ctx, createTask);
   if (!info) throw new NoClusterError(ctx.taskId, createTask);
   const pid = Number(info.pid);
-  if (info.backend === 'embedded' && pid && !pidAlive(pid)) throw new ClusterGoneError(ctx.taskId, createTask, info.clusterId);
+  if (info.backend === 'embedded' && pid && !pidAlive(pid)) throw new ClusterGoneError(ctx.taskId, createTask, info.clusterId, clusterFate(info));
   return info;
 }
 

@@ -1,14 +1,22 @@
 /**
  * The reaper: clusters whose run is over but that are still up — a run cancelled during
  * create_cluster, or a process that died and whose run was then finished by hand — are
- * stopped. Only clusters of finished runs: an interrupted run may still be adopted.
+ * stopped. Only clusters of finished runs: an interrupted run may still be adopted. Livy
+ * sessions and batches that ended tries left open are deleted too (livy/leftovers.ts).
  */
+import { loadConfig } from '../../core/config.ts';
 import type { Logger } from '../../core/logging.ts';
 import type { Store } from '../../store/index.ts';
+import { reapLivyLeftovers } from '../livy/leftovers.ts';
+import { backendsFrom, type Backends } from './backends.ts';
 import { isLiveEngine, stopEngine } from './process.ts';
 
-/** Stop leftover embedded engines of finished runs; returns how many were stopped. */
-export async function reapClusters(store: Store, logger: Logger): Promise<number> {
+/**
+ * Stop leftover embedded engines of finished runs and delete leftover Livy sessions and
+ * batches (through `backends`, for their URL, headers and auth); returns how many engines
+ * were stopped. Without `backends`, they come from this process's config and environment.
+ */
+export async function reapClusters(store: Store, logger: Logger, backends?: Backends): Promise<number> {
   let stopped = 0;
   for (const h of store.handles.openOfFinishedRuns('cluster')) {
     const pid = Number(h.data?.pid);
@@ -19,6 +27,11 @@ export async function reapClusters(store: Store, logger: Logger): Promise<number
     }
     // EMR clusters are reaped by the emr backend; anything else has nothing left to stop.
     if (h.data?.backend !== 'emr') store.handles.releaseById(h.id, new Date().toISOString());
+  }
+  try {
+    await reapLivyLeftovers(store, logger, backends ?? backendsFrom(loadConfig()));
+  } catch (err) {
+    logger.warn({ err }, `could not reap leftover Livy sessions and batches: ${(err as Error).message}`);
   }
   return stopped;
 }

@@ -1,39 +1,52 @@
 /**
  * livy.statement: open a session, wait for idle, submit the rendered code with a marker,
- * follow it (adaptive polling, progress, the session log streamed into the task log),
- * push its output to XCom — and whatever happens, cancel the statement and delete the
- * session. After a crash, `resume` finds the session by name and the statement by marker
- * and continues instead of submitting again.
+ * follow it, record its result — and whatever happens, cancel the statement and delete the
+ * session (unless the try was detached: then both keep running for the next owner).
+ *
+ * The result is recorded on the session handle before the session is released, so `resume`
+ * of a try that finished its statement completes from the record and never runs it again;
+ * a try that had not opened a session yet simply starts, in the same try; otherwise resume
+ * finds the session by name and the statement by marker and follows it.
  */
 import { resolve } from 'node:path';
 import type { OperatorImpl } from '../../core/operator.ts';
-import { LivyClient, LivyStatementCancelledError, LivyStatementFailedError, type LogPosition, type LogRead, type Session, type Statement, type StatementOkOutput } from '../../integrations/livy/index.ts';
-import type { Dialect, StatementOptions, TaskContext } from '../../sdk/index.ts';
-import { SESSION_KIND, type ClusterBackend, type ClusterInfo } from '../cluster/backend.ts';
+import { isDetached } from '../../errors.ts';
+import { LivyClient } from '../../integrations/livy/index.ts';
+import type { Dialect, ExternalHandle, StatementOptions, TaskContext } from '../../sdk/index.ts';
+import { SESSION_KIND, type ClusterInfo } from '../cluster/backend.ts';
 import type { Backends } from '../cluster/backends.ts';
-import { discardStaging, prepareStaging, swapIntoPlace } from '../cluster/local-output.ts';
-import { requireCluster } from '../cluster/operators.ts';
+import { discardStaging, finishSwap, prepareStaging, requireStaging, swapIntoPlace } from '../cluster/local-output.ts';
+import { explainLoss, requireCluster } from '../cluster/operators.ts';
 import { renderTemplate } from '../template.ts';
-import { prepareCode, templateVars } from './code.ts';
+import { prepareCode, templateVars, type PreparedCode } from './code.ts';
+import { WorkGoneError } from './errors.ts';
+import { checkCodeIsLocal, checkLocalInputs, classifyFailure } from './inputs.ts';
+import { SESSION, STATEMENT, follow, handleData, livyName, markerOf, openSession, recordSession, release, submitAndFollow, type Work } from './session.ts';
 
 type Options = Omit<StatementOptions, 'cluster'> & { cluster: string };
 
-interface Work {
-  client: LivyClient;
-  sessionId?: number;
-  statementId?: number;
-  finished: boolean;
+interface OutputDirs {
+  output_dir: string;
+  staging_dir: string;
 }
 
-/** Livy session names: unique per run, task and try, so a restarted orch can find them. */
-export function sessionName(ctx: TaskContext): string {
-  return `orch-${ctx.runId}-${ctx.taskId}-${ctx.tryNumber}`.replace(/[^A-Za-z0-9_.:-]+/g, '_');
+/** Everything one try needs, worked out before the cluster is touched. */
+interface Try {
+  info: ClusterInfo;
+  where: string;
+  prepared: PreparedCode;
+  kind: string;
+  output: OutputDirs | undefined;
+  /** orch shares the cluster's files: it stages, checks and swaps the output itself. */
+  local: boolean;
+  work: Work;
 }
 
-const markerOf = (ctx: TaskContext) => `${ctx.dagId}/${ctx.runId}/${ctx.taskId}/${ctx.tryNumber}`;
+/** Session names: `orch-<run>-<task>-<try>`, or the task's own prefix instead of `orch`. */
+export const sessionName = (ctx: TaskContext, options?: Pick<Options, 'session'>) => livyName(ctx, options?.session?.name);
 
 export function statementOperator(backends: Backends): OperatorImpl<Options> {
-  const start = (ctx: TaskContext, options: Options) => {
+  const start = (ctx: TaskContext, options: Options): Try => {
     const info = requireCluster(ctx, options.cluster);
     const backend = backends.of(info);
     // Everything that can fail on bad input fails here, before the cluster is touched.
@@ -42,88 +55,128 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
     const where = info.dialects ? `${backend.name} backend (its server at ${info.livyUrl} is an orch engine)` : `${backend.name} backend`;
     const prepared = prepareCode(ctx, options.code, where, dialects, { ...output });
     ctx.log.external('code', prepared.code);
-    return { info, backend, prepared, output, work: { client: new LivyClient(backend.livyOptions(info)), finished: false } as Work };
+    // An orch engine (duckdb) reads no object store: say so rather than relay DuckDB's `INSTALL httpfs`.
+    if (prepared.dialect === 'duckdb') checkCodeIsLocal(ctx, prepared.code, where);
+    const work: Work = { client: new LivyClient(backend.livyOptions(info)), info, data: handleData(info, sessionName(ctx, options)), finished: false, released: false };
+    return { info, where, prepared, kind: SESSION_KIND[prepared.dialect], output, local: output !== undefined && info.localFiles === true, work };
   };
 
-  /**
-   * Around the statement: where orch shares the cluster's files, it prepares the staging
-   * directory, swaps a successful output into place and drops a failed one's staging.
-   * Elsewhere the code does that itself (see scala-statements/).
-   */
-  const settle = async (
-    ctx: TaskContext,
-    info: ClusterInfo,
-    output: OutputDirs | undefined,
-    work: (restage: () => void) => Promise<Record<string, unknown>>,
-    resuming = false,
-  ): Promise<unknown> => {
-    const local = output !== undefined && info.localFiles === true;
-    const restage = () => {
-      if (local) prepareStaging(output.staging_dir);
-    };
-    // A resumed try's statement may still be writing its staging directory (or be done with
-    // it): it is emptied only when a statement is about to be submitted.
-    if (!resuming) restage();
+  /** Submit anew: inputs checked, staging emptied, a session opened, the statement run. */
+  const submitFresh = async (ctx: TaskContext, options: Options, t: Try) => {
+    if (t.info.localFiles) checkLocalInputs(ctx, options.inputs ?? [], t.where);
+    if (t.local) prepareStaging(t.output!.staging_dir);
+    const { name: _prefix, ...resources } = options.session ?? {};
+    await openSession(ctx, t.work, t.kind, resources);
+    return submitAndFollow(ctx, t.work, t.prepared.code, t.kind);
+  };
+
+  /** The statement succeeded: check its output, record the result, release the session, publish. */
+  const complete = async (ctx: TaskContext, t: Try, result: Record<string, unknown>) => {
+    if (t.local) requireStaging(t.output!.staging_dir);
+    // Durable before the session is released: a crash from here on completes from the record.
+    recordSession(ctx, t.work, { result });
+    await release(ctx, t.work);
+    return publish(ctx, t, result, () => swapIntoPlace(t.output!.staging_dir, t.output!.output_dir));
+  };
+
+  /** Run `body`; on failure explain it (missing input, cluster gone) and drop the staging directory. */
+  const guarded = async (ctx: TaskContext, options: Options, t: Try, body: () => Promise<unknown>) => {
+    let ok = false;
     try {
-      const result = await work(restage);
-      if (!output) return result;
-      if (local) {
-        swapIntoPlace(output.staging_dir, output.output_dir);
-        ctx.log.info(`published ${resolve(output.output_dir)}`);
-      }
-      return { ...result, outputDir: local ? resolve(output.output_dir) : output.output_dir };
+      const value = await body();
+      ok = true;
+      return value;
     } catch (err) {
-      if (local) discardStaging(output.staging_dir);
-      throw err;
+      throw explainLoss(classifyFailure(ctx, err), ctx, options.cluster, t.info);
+    } finally {
+      await release(ctx, t.work);
+      // A detached try's statement may still be writing its staging directory.
+      if (!ok && t.local && !isDetached(ctx.signal)) discardStaging(t.output!.staging_dir);
     }
   };
 
   return {
     async execute(ctx, options) {
-      const { info, backend, prepared, output, work } = start(ctx, options);
-      return settle(ctx, info, output, async () => {
-        try {
-          const session = await openSession(ctx, work, info, backend, SESSION_KIND[prepared.dialect], options);
-          return await submitAndFollow(ctx, work, session.id, prepared.code, SESSION_KIND[prepared.dialect]);
-        } finally {
-          await release(ctx, work);
-        }
-      });
+      const t = start(ctx, options);
+      return guarded(ctx, options, t, async () => complete(ctx, t, await submitFresh(ctx, options, t)));
     },
 
     async resume(ctx, options) {
-      const { info, prepared, output, work } = start(ctx, options);
-      return settle(ctx, info, output, async (restage) => {
-        try {
-          const kind = SESSION_KIND[prepared.dialect];
-          const recorded = ctx.handles.list('livy-session').find((h) => h.tryNumber === ctx.tryNumber);
-          // No record: the process may have died between Livy creating the session and orch storing its id.
-          const session = recorded
-            ? await work.client.reattachSession({ name: String(recorded.data?.name ?? sessionName(ctx)), id: Number(recorded.externalId) }, ctx.signal)
-            : await work.client.findSessionByName(sessionName(ctx), ctx.signal);
-          if (!session) throw new Error(`the Livy session of try ${ctx.tryNumber} is gone; the try cannot be resumed`);
-          work.sessionId = session.id;
-          ctx.log.info(`reattached to Livy session ${session.id} (${session.state})`);
-          const found = await work.client.findStatementByMarker(session.id, markerOf(ctx), ctx.signal);
-          if (found) {
-            ctx.log.info(`statement ${found.id} is still known to Livy (${found.state}); following it instead of submitting again`);
-            work.statementId = found.id;
-            return await follow(ctx, work, session.id, found.id);
-          }
-          await work.client.waitForSessionIdle(session.id, { signal: ctx.signal });
-          restage();
-          return await submitAndFollow(ctx, work, session.id, prepared.code, kind);
-        } finally {
-          await release(ctx, work);
+      const t = start(ctx, options);
+      const { work } = t;
+      return guarded(ctx, options, t, async () => {
+        const mine = ctx.handles.list(SESSION, true).filter((h) => h.tryNumber === ctx.tryNumber);
+        const done = mine.find((h) => h.data?.result !== undefined);
+        if (done) return completeFromRecord(ctx, t, done);
+        const open = mine.find((h) => !h.releasedAt);
+        const name = String(open?.data?.name ?? work.data.name);
+        if (!open && mine.length) throw new WorkGoneError('session', name, ctx.tryNumber, 'it was deleted before orch restarted, and no result was recorded');
+        // No record: the process may have died between Livy creating the session and orch storing its id.
+        const session = open
+          ? await work.client.reattachSession({ name, id: Number(open.externalId) }, ctx.signal)
+          : await work.client.findSessionByName(name, ctx.signal);
+        if (!session && open) throw new WorkGoneError('session', name, ctx.tryNumber, `Livy at ${t.info.livyUrl} no longer knows it`);
+        if (!session) {
+          ctx.log.info(`try ${ctx.tryNumber} had not opened a Livy session before orch restarted; starting it now`);
+          return complete(ctx, t, await submitFresh(ctx, options, t));
         }
-      }, true);
+        work.sessionId = session.id;
+        work.data = { ...work.data, ...open?.data };
+        if (!open) recordSession(ctx, work);
+        ctx.log.info(`reattached to Livy session ${session.id} (${session.state})`);
+        const found = await work.client.findStatementByMarker(session.id, markerOf(ctx), ctx.signal);
+        if (found) {
+          ctx.log.info(`statement ${found.id} is still known to Livy (${found.state}); following it instead of submitting again`);
+          return complete(ctx, t, await follow(ctx, work, found.id));
+        }
+        await work.client.waitForSessionIdle(session.id, { signal: ctx.signal });
+        if (t.local) prepareStaging(t.output!.staging_dir);
+        return complete(ctx, t, await submitAndFollow(ctx, work, t.prepared.code, t.kind));
+      });
+    },
+
+    preflight(ctx, options) {
+      // Only where the statement will read this machine's files; remote clusters check their own.
+      const backend = backends.current();
+      if (backend.name === 'embedded') checkLocalInputs(ctx, options.inputs ?? [], `${backend.name} backend`, true);
     },
   };
 }
 
-interface OutputDirs {
-  output_dir: string;
-  staging_dir: string;
+/**
+ * The try's statement had succeeded and its result was recorded before orch restarted:
+ * finish without running it again — delete the session if that had not happened, and
+ * finish or recognise the swap of a local output.
+ */
+async function completeFromRecord(ctx: TaskContext, t: Try, handle: ExternalHandle): Promise<unknown> {
+  const result = handle.data!.result as Record<string, unknown>;
+  ctx.log.info(`statement ${String(result.statementId)} of try ${ctx.tryNumber} had succeeded before orch restarted; completing from its recorded result, not running it again`);
+  if (!handle.releasedAt) {
+    const name = String(handle.data!.name);
+    const session = await t.work.client.reattachSession({ name, id: Number(handle.externalId) }, ctx.signal).catch((err: Error) => {
+      ctx.log.warn(`could not look up Livy session '${name}' to delete it (${err.message}); the reaper deletes it once this try has ended`);
+      return null;
+    });
+    if (session) {
+      t.work.sessionId = session.id;
+      t.work.finished = true;
+      await release(ctx, t.work);
+    } else if (session === undefined) {
+      ctx.handles.release(SESSION, handle.externalId);
+    }
+  }
+  for (const h of ctx.handles.list(STATEMENT).filter((h) => h.tryNumber === ctx.tryNumber)) ctx.handles.release(STATEMENT, h.externalId);
+  return publish(ctx, t, result, () => finishSwap(t.output!.staging_dir, t.output!.output_dir));
+}
+
+/** Where orch shares the cluster's files, swap the output into place (or recognise it there); add its directory to the result. */
+async function publish(ctx: TaskContext, t: Try, result: Record<string, unknown>, swap: () => Promise<unknown>): Promise<unknown> {
+  if (!t.output) return result;
+  if (t.local) {
+    const how = await swap();
+    ctx.log.info(how === 'already' ? `${resolve(t.output.output_dir)} was already published before orch restarted` : `published ${resolve(t.output.output_dir)}`);
+  }
+  return { ...result, outputDir: t.local ? resolve(t.output.output_dir) : t.output.output_dir };
 }
 
 /** The dataset directory and a staging directory unique to this try, beside it. */
@@ -131,85 +184,4 @@ function outputDirs(ctx: TaskContext, output: string): OutputDirs {
   const outputDir = renderTemplate(output, templateVars(ctx, output), `task '${ctx.taskId}' option 'output'`);
   const stagingDir = `${outputDir.replace(/\/+$/, '')}.tmp-${ctx.runId.replace(/[^A-Za-z0-9]+/g, '')}-${ctx.tryNumber}`;
   return { output_dir: outputDir, staging_dir: stagingDir };
-}
-
-async function openSession(ctx: TaskContext, work: Work, info: ClusterInfo, backend: ClusterBackend, kind: string, options: Options): Promise<Session> {
-  const name = sessionName(ctx);
-  const { name: _ignored, ...resources } = options.session ?? {};
-  const session = await work.client.createSession({ ...resources, kind: kind as never, name }, ctx.signal);
-  work.sessionId = session.id;
-  // Stored the moment it is known: a crash from here on can find and delete it.
-  ctx.handles.record({ kind: 'livy-session', externalId: String(session.id), url: info.livyUrl, data: { name, backend: backend.name } });
-  ctx.log.info(`opened Livy session ${session.id} '${name}' (kind ${kind}) on ${info.livyUrl}`);
-  await work.client.waitForSessionIdle(session.id, { signal: ctx.signal, onState: (s) => ctx.log.info(`session ${session.id}: ${s}`) });
-  return session;
-}
-
-async function submitAndFollow(ctx: TaskContext, work: Work, sessionId: number, code: string, kind: string): Promise<Record<string, unknown>> {
-  const st = await work.client.submitStatement(sessionId, { code, marker: markerOf(ctx), sessionKind: kind }, ctx.signal);
-  work.statementId = st.id;
-  ctx.handles.record({ kind: 'livy-statement', externalId: `${sessionId}/${st.id}`, data: { sessionId, statementId: st.id } });
-  ctx.log.info(`submitted statement ${st.id} to session ${sessionId}`);
-  return follow(ctx, work, sessionId, st.id);
-}
-
-async function follow(ctx: TaskContext, work: Work, sessionId: number, statementId: number): Promise<Record<string, unknown>> {
-  let reported = -1;
-  const handle = ctx.handles.list('livy-session').find((h) => h.externalId === String(sessionId));
-  const reader = work.client.logReader('sessions', sessionId);
-  // After a restart, continue the log where the dead process stopped: no line twice.
-  if (handle?.data?.log) reader.resumeFrom(handle.data.log as LogPosition);
-  const done: Statement = await waitFollowing(work, () => work.client.waitForStatement(sessionId, statementId, {
-    signal: ctx.signal,
-    logs: reader,
-    onLog: (read: LogRead) => {
-      for (const note of read.dropped) ctx.log.warn(note);
-      for (const line of read.lines) ctx.log.external('livy', `${line.stream}: ${line.text}`);
-      if (read.lines.length && handle) ctx.handles.record({ kind: handle.kind, externalId: handle.externalId, url: handle.url, data: { ...handle.data, log: reader.position() } });
-    },
-    onProgress: (p) => {
-      const pct = Math.floor(p * 10) * 10;
-      if (pct > reported) ctx.log.info(`statement ${statementId}: ${pct}%`);
-      reported = Math.max(reported, pct);
-    },
-  }));
-  work.finished = true;
-  const output = done.output as StatementOkOutput;
-  const text = output.data['text/plain'];
-  if (typeof text === 'string' && text) for (const line of text.split('\n')) ctx.log.external('output', line);
-  return { sessionId, statementId, output: output.data['application/json'] ?? text ?? null };
-}
-
-/** Wait; a statement that ended on the server (failed or cancelled there) needs no cancel afterwards. */
-async function waitFollowing(work: Work, wait: () => Promise<Statement>): Promise<Statement> {
-  try {
-    return await wait();
-  } catch (err) {
-    if (err instanceof LivyStatementFailedError || err instanceof LivyStatementCancelledError) work.finished = true;
-    throw err;
-  }
-}
-
-/** Cancel what is still running and delete the session; never throws (the outcome is already decided). */
-async function release(ctx: TaskContext, work: Work): Promise<void> {
-  const { client, sessionId, statementId } = work;
-  try {
-    if (sessionId === undefined) return;
-    const signal = AbortSignal.timeout(30_000);
-    if (statementId !== undefined && !work.finished) {
-      await client.cancelStatement(sessionId, statementId, signal).then(
-        () => ctx.log.info(`cancelled statement ${statementId}`),
-        (err: Error) => ctx.log.warn(`could not cancel statement ${statementId}: ${err.message}`),
-      );
-    }
-    const deleted = await client.deleteSession(sessionId, signal).then(
-      (existed) => (ctx.log.info(existed ? `deleted Livy session ${sessionId}` : `Livy session ${sessionId} was already gone`), true),
-      (err: Error) => (ctx.log.warn(`could not delete Livy session ${sessionId}: ${err.message}; Livy's session timeout will end it`), false),
-    );
-    // A session that may still exist stays recorded as open.
-    if (deleted) ctx.handles.release('livy-session', String(sessionId));
-    if (statementId !== undefined) ctx.handles.release('livy-statement', `${sessionId}/${statementId}`);
-  } finally {
-    await client.close();
-  }
 }

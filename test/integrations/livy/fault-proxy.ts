@@ -15,6 +15,8 @@ export interface Hit {
   url: string;
   headers: IncomingMessage['headers'];
   body: string;
+  /** The status the target answered with, once it did (forwarded requests only). */
+  status?: number;
 }
 
 export type FaultAction =
@@ -24,6 +26,8 @@ export type FaultAction =
   | { reset: true }
   /** Forward, but destroy the socket instead of returning the answer (a POST applied, its answer lost). */
   | { resetAfterForward: true }
+  /** Forward, then never return the answer (the caller is stuck right after the server acted: kill it there). */
+  | { hangAfterForward: true }
   /** Never answer (a hung server). */
   | { hang: true }
   /** Forward, then change the JSON body before returning it. */
@@ -77,7 +81,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       body: hit.method === 'GET' ? undefined : hit.body,
     });
     let body = await upstream.body.text();
+    hit.status = upstream.statusCode;
     if (action && 'resetAfterForward' in action) return void req.socket.destroy();
+    if (action && 'hangAfterForward' in action) return;
     if (action && 'rewrite' in action && body) body = JSON.stringify(action.rewrite(JSON.parse(body)));
     const out: Record<string, string> = {};
     for (const name of ['content-type', 'location']) {
