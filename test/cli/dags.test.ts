@@ -138,7 +138,7 @@ describe('an unknown DAG id', () => {
     it(`exits 2 and lists the known DAGs (orch ${args.join(' ')})`, async () => {
       const r = await orch(ws, args);
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/DAG 'elt' not found/);
+      expect(r.stderr).toMatch(/^error ORCH_DAG_NOT_FOUND: DAG 'elt' not found/m);
       expect(r.stderr).toMatch(/Known DAGs: adhoc, etl/);
     });
   }
@@ -162,11 +162,13 @@ describe('usage errors', () => {
   it('exits 2 with a pointer to --help for a missing argument or an unknown command', async () => {
     const missing = await orch(ws, ['run']);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/missing required argument 'dag'/);
-    expect(missing.stderr).toMatch(/orch --help/);
+    expect(missing.stderr).toMatch(/^error ORCH_USAGE: missing required argument 'dag'$/m);
+    expect(missing.stderr).toMatch(/^usage: orch run \[options\] <dag>$/m);
+    expect(missing.stderr).toMatch(/orch run --help/);
     const unknown = await orch(ws, ['runz']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown command 'runz'/);
+    expect(unknown.stderr).toMatch(/^error ORCH_USAGE: unknown command 'runz'$/m);
+    expect(unknown.stderr).toMatch(/orch --help/);
     expect((await orch(ws, ['--help'])).code).toBe(0);
   });
 });
