@@ -23,6 +23,8 @@ export interface GlobalOptions {
 /** Errors that mean "you asked for something wrong" rather than "something broke": exit 2. */
 const INPUT_ERRORS: ReadonlySet<string> = new Set([
   'ORCH_USAGE',
+  'ORCH_DAGS_FOLDER_MISSING',
+  'ORCH_TRY_NOT_FOUND',
   'ORCH_DAG_NOT_FOUND',
   'ORCH_TASK_NOT_FOUND',
   'ORCH_RUN_NOT_FOUND',
