@@ -1,5 +1,6 @@
 /** What most commands need: the config, the store, and the DAGs loaded from the folder. */
-import { basename } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { loadConfig, type ConfigOverrides, type OrchConfig } from '../core/config.ts';
 import type { DagDefinition } from '../core/dags/definition.ts';
 import { databaseFailure } from '../core/database-failure.ts';
@@ -10,12 +11,21 @@ import { UnknownDagError } from '../errors.ts';
 import { reapClusters } from '../operators/cluster/reaper.ts';
 import { builtinOperators } from '../operators/index.ts';
 import { openStore, type Store } from '../store/index.ts';
+import { DagsFolderMissingError } from './errors.ts';
 
 export interface CliContext {
   config: OrchConfig;
   store: Store;
   dagBag: DagBag;
   requireDag(dagId: string): DagDefinition;
+  /**
+   * For commands that read history: throw unless the DAG is in the folder or has runs (a
+   * DAG whose file was removed is still known). Returns its definition when it loads.
+   * Loads the DAG bag only when the runs table does not settle it.
+   */
+  knownDag(dagId: string): Promise<DagDefinition | undefined>;
+  /** Throw when the DAGs folder does not exist, naming where the setting came from. */
+  requireDagsFolder(): void;
   /** A scheduler over this store and DAG bag, sized by the config. */
   scheduler(logger: Logger): Scheduler;
   close(): void;
@@ -29,25 +39,41 @@ export async function openContext(overrides: ConfigOverrides = {}, loadDags = tr
   for (const [name, slots] of Object.entries(config.pools)) if (store.dags.poolSlots(name) !== slots) store.dags.setPool(name, slots);
   const dagBag = new DagBag(config.dagsFolder);
   // Reading commands write nothing: the scheduler and createRun record the DAGs they use.
+  let loaded = loadDags;
   if (loadDags) await dagBag.refresh();
+  const requireDagsFolder = () => {
+    if (!statSync(config.dagsFolder, { throwIfNoEntry: false })?.isDirectory()) throw new DagsFolderMissingError(config.dagsFolder, folderSource(overrides, config));
+  };
+  const requireDag = (dagId: string, alsoKnown: string[] = []): DagDefinition => {
+    const dag = dagBag.get(dagId);
+    if (dag) return dag;
+    // With nothing loaded, a missing folder explains more than "unknown DAG" does.
+    if (!dagBag.ids().length) requireDagsFolder();
+    const known = [...new Set([...dagBag.ids(), ...alsoKnown])].sort();
+    const errors = dagBag.errors();
+    // A file named after the DAG that failed to import is almost surely where it lives.
+    const broken = errors.filter((e) => e.message.includes(`(DAG '${dagId}')`) || basename(e.file, '.ts') === dagId);
+    if (broken.length) throw new UnknownDagError(dagId, known, broken.map((e) => e.message));
+    const files = [...new Set(errors.map((e) => e.file))];
+    const err = new UnknownDagError(dagId, known);
+    if (files.length) err.message += `\n${files.length} DAG file(s) failed to load and may define it: ${files.join(', ')} (see orch dags list)`;
+    throw err;
+  };
   return {
     config,
     store,
     dagBag,
-    requireDag(dagId) {
-      const dag = dagBag.get(dagId);
-      if (!dag) {
-        const errors = dagBag.errors();
-        // A file named after the DAG that failed to import is almost surely where it lives.
-        const broken = errors.filter((e) => e.message.includes(`(DAG '${dagId}')`) || basename(e.file, '.ts') === dagId);
-        if (broken.length) throw new UnknownDagError(dagId, dagBag.ids(), broken.map((e) => e.message));
-        const files = [...new Set(errors.map((e) => e.file))];
-        const err = new UnknownDagError(dagId, dagBag.ids());
-        if (files.length) err.message += `\n${files.length} DAG file(s) failed to load and may define it: ${files.join(', ')} (see orch dags list)`;
-        throw err;
+    requireDag: (dagId) => requireDag(dagId),
+    async knownDag(dagId) {
+      const withRuns = store.runs.dagIds();
+      if (withRuns.includes(dagId)) return loaded ? dagBag.get(dagId) : undefined;
+      if (!loaded) {
+        await dagBag.refresh();
+        loaded = true;
       }
-      return dag;
+      return requireDag(dagId, withRuns);
     },
+    requireDagsFolder,
     scheduler: (logger) =>
       new Scheduler({
         store,
@@ -79,4 +105,12 @@ function openStoreExplained(file: string): Store {
     }
   }
   return store;
+}
+
+/** Which setting chose the DAGs folder, for messages about it. */
+function folderSource(overrides: ConfigOverrides, config: OrchConfig): string {
+  if (overrides.dagsFolder) return '--dags-folder';
+  if (process.env.ORCH_DAGS_FOLDER) return 'ORCH_DAGS_FOLDER';
+  if (config.configFile && config.dagsFolder !== resolve('dags')) return `dagsFolder in ${config.configFile}`;
+  return 'the default, ./dags in the working directory';
 }

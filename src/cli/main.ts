@@ -1,9 +1,10 @@
 /**
  * The `orch` command. Parses arguments, calls core, prints. Exit codes: 0 success,
  * 1 a run or task failed, 2 bad input (unknown DAG, bad --conf, params rejected, bad config).
+ * Every error line names its stable code: `error ORCH_DAG_NOT_FOUND: …`.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { OrchError } from '../errors.ts';
 import { takeExitCode } from './action.ts';
 import { registerDagCommands } from './commands/dags.ts';
@@ -19,8 +20,11 @@ export interface GlobalOptions {
   dagsFolder?: string;
 }
 
-/** Errors that mean "you asked for something wrong" rather than "something broke". */
-const INPUT_ERRORS = new Set([
+/** Errors that mean "you asked for something wrong" rather than "something broke": exit 2. */
+const INPUT_ERRORS: ReadonlySet<string> = new Set([
+  'ORCH_USAGE',
+  'ORCH_DAGS_FOLDER_MISSING',
+  'ORCH_TRY_NOT_FOUND',
   'ORCH_DAG_NOT_FOUND',
   'ORCH_TASK_NOT_FOUND',
   'ORCH_RUN_NOT_FOUND',
@@ -54,6 +58,8 @@ export async function main(argv: string[]): Promise<number> {
     .version(version(), '-V, --version', 'print the orch version')
     .option('--dags-folder <dir>', 'where DAG files are (default ./dags, or ORCH_DAGS_FOLDER)')
     .exitOverride()
+    // Commander's own messages (unknown option, missing argument, invalid value) get a code like ours.
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error ORCH_USAGE: ')) })
     .showHelpAfterError('(run orch --help for usage)');
   const global = () => program.opts<GlobalOptions>();
   registerDagCommands(program, global);
@@ -64,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSchedulerCommand(program, global);
   registerEngineCommand(program);
   registerSampleCommand(program);
+  showUsageAfterErrors(program);
   try {
     await program.parseAsync(argv);
     return takeExitCode();
@@ -72,10 +79,23 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof OrchError) {
-      process.stderr.write(`error: ${err.message}\n`);
+      process.stderr.write(`error ${err.code}: ${err.message}\n`);
       return INPUT_ERRORS.has(err.code) ? 2 : 1;
     }
     process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
     return 1;
   }
+}
+
+/** A usage error in a subcommand ends with that command's usage line, not orch's. */
+function showUsageAfterErrors(program: Command): void {
+  const help = new Help();
+  const visit = (cmd: Command, path: string): void => {
+    for (const sub of cmd.commands) {
+      const name = `${path} ${sub.name()}`;
+      sub.showHelpAfterError(`usage: ${help.commandUsage(sub)}\n(run ${name} --help for more)`);
+      visit(sub, name);
+    }
+  };
+  visit(program, program.name());
 }

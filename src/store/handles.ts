@@ -46,6 +46,12 @@ export class HandleStore {
     return rows.map(toHandle);
   }
 
+  /** Every handle of a run, released or not, oldest first (for `orch runs show`). */
+  listForRun(dagId: string, runId: string): ExternalHandleRow[] {
+    const rows = this.db.prepare(`${SELECT} WHERE dag_id = ? AND run_id = ? ORDER BY id`).all(dagId, runId) as RawHandle[];
+    return rows.map(toHandle);
+  }
+
   /** Unreleased handles of one kind whose run has finished: what a reaper should look at. */
   openOfFinishedRuns(kind: string): ExternalHandleRow[] {
     const rows = this.db

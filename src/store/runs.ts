@@ -75,6 +75,11 @@ export class RunStore {
     return (this.db.prepare(sql).all(...args, filter.limit ?? 1000) as RawRun[]).map(toRun);
   }
 
+  /** Ids of every DAG that has runs (a DAG whose file was removed keeps its history). */
+  dagIds(): string[] {
+    return (this.db.prepare(`SELECT DISTINCT dag_id AS dagId FROM dag_run ORDER BY dag_id`).all() as { dagId: string }[]).map((r) => r.dagId);
+  }
+
   /** Runs of a DAG that are queued or running. */
   countActive(dagId: string): number {
     const row = this.db

@@ -1,4 +1,5 @@
 /** `orch dags list`, `orch dags show`, and the unknown-DAG error, as a user runs them. */
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { workspace, type Workspace } from '../helpers/dags.ts';
 import { json, orch, orchOk } from '../helpers/cli.ts';
@@ -96,6 +97,21 @@ describe('orch dags list', () => {
     const r = await orchOk(ws, ['dags', 'list', '--dags-folder', ws.home]);
     expect(r.stdout).toContain(`No DAGs in ${ws.home}`);
   });
+
+  it('exits 2 naming the folder, where the setting came from and how to set it, when the DAGs folder does not exist', async () => {
+    const missing = join(ws.root, 'dgas');
+    const flag = await orch(ws, ['dags', 'list', '--dags-folder', missing]);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(new RegExp(`^error ORCH_DAGS_FOLDER_MISSING: the DAGs folder ${missing} does not exist \\(from --dags-folder\\)\\. Point orch at your DAG files with --dags-folder <dir>, ORCH_DAGS_FOLDER, or "dagsFolder" in orch\\.config\\.json$`, 'm'));
+    expect(flag.stdout).toBe('');
+    const env = await orch(ws, ['dags', 'list', '--json'], { env: { ORCH_DAGS_FOLDER: missing } });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toContain(`the DAGs folder ${missing} does not exist (from ORCH_DAGS_FOLDER)`);
+    // Any command looking for a DAG there says the same, rather than calling the DAG unknown.
+    const run = await orch(ws, ['run', 'etl', '--dags-folder', missing]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error ORCH_DAGS_FOLDER_MISSING: /m);
+  });
 });
 
 describe('orch dags show', () => {
@@ -134,11 +150,22 @@ describe('orch dags show', () => {
 });
 
 describe('an unknown DAG id', () => {
-  for (const args of [['dags', 'show', 'elt'], ['run', 'elt'], ['trigger', 'elt'], ['pause', 'elt'], ['tasks', 'test', 'elt', 'extract']]) {
+  for (const args of [
+    ['dags', 'show', 'elt'],
+    ['run', 'elt'],
+    ['trigger', 'elt'],
+    ['pause', 'elt'],
+    ['tasks', 'test', 'elt', 'extract'],
+    ['runs', 'list', '--dag', 'elt'],
+    ['runs', 'show', 'elt', 'manual__x'],
+    ['runs', 'cancel', 'elt', 'manual__x'],
+    ['tasks', 'mark', 'elt', 'manual__x', 'extract', 'success'],
+    ['logs', 'elt', 'manual__x', 'extract'],
+  ]) {
     it(`exits 2 and lists the known DAGs (orch ${args.join(' ')})`, async () => {
       const r = await orch(ws, args);
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/DAG 'elt' not found/);
+      expect(r.stderr).toMatch(/^error ORCH_DAG_NOT_FOUND: DAG 'elt' not found/m);
       expect(r.stderr).toMatch(/Known DAGs: adhoc, etl/);
     });
   }
@@ -162,11 +189,13 @@ describe('usage errors', () => {
   it('exits 2 with a pointer to --help for a missing argument or an unknown command', async () => {
     const missing = await orch(ws, ['run']);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/missing required argument 'dag'/);
-    expect(missing.stderr).toMatch(/orch --help/);
+    expect(missing.stderr).toMatch(/^error ORCH_USAGE: missing required argument 'dag'$/m);
+    expect(missing.stderr).toMatch(/^usage: orch run \[options\] <dag>$/m);
+    expect(missing.stderr).toMatch(/orch run --help/);
     const unknown = await orch(ws, ['runz']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown command 'runz'/);
+    expect(unknown.stderr).toMatch(/^error ORCH_USAGE: unknown command 'runz'$/m);
+    expect(unknown.stderr).toMatch(/orch --help/);
     expect((await orch(ws, ['--help'])).code).toBe(0);
   });
 });

@@ -1,7 +1,8 @@
 /** `orch trigger`, `orch scheduler`, `orch runs list`, `orch pause`/`unpause`, as a user runs them. */
+import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { workspace, type Workspace } from '../helpers/dags.ts';
-import { DbView, executionCounter, json, killAll, orch, orchOk, spawnOrch, waitFor, type OrchProcess } from '../helpers/cli.ts';
+import { CLI, workspace, type Workspace } from '../helpers/dags.ts';
+import { DbView, executionCounter, json, killAll, orch, orchEnv, orchOk, spawnOrch, waitFor, type OrchProcess } from '../helpers/cli.ts';
 
 let ws: Workspace;
 let counter: ReturnType<typeof executionCounter>;
@@ -233,6 +234,68 @@ describe('orch scheduler and orch run together', () => {
 it('orch trigger exits 2 on malformed --conf and queues nothing', async () => {
   const r = await orch(ws, ['trigger', 'alpha', '--conf', '{size: 1}']);
   expect(r.code).toBe(2);
-  expect(r.stderr).toMatch(/--conf is not a JSON object/);
+  expect(r.stderr).toMatch(/^error ORCH_CONF_INVALID_JSON: --conf is not a JSON object/m);
   expect(db.runs('alpha')).toEqual([]);
+});
+
+/**
+ * `orch <args>` on a pseudo-terminal, as a person at a shell runs it (through script(1),
+ * which gives the child a terminal for stdout and stderr). Resolves with everything it printed.
+ */
+function onTerminal(args: string[], until: (out: string) => boolean, then: (out: string) => void, timeoutMs = 30_000): Promise<string> {
+  const command = [process.execPath, CLI, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const argv = process.platform === 'darwin' ? ['-q', '/dev/null', process.execPath, CLI, ...args] : ['-qefc', command, '/dev/null'];
+  const child = spawn('script', argv, { cwd: ws.root, env: orchEnv(ws), stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let fired = false;
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    if (!fired && until(out)) {
+      fired = true;
+      then(out);
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+  // Never hang the suite: past the bound, the terminal goes (and orch with it, by SIGHUP).
+  const bound = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', () => {
+      clearTimeout(bound);
+      resolve(out);
+    });
+  });
+}
+
+const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').replace(/\r/g, '');
+
+describe('orch scheduler logs', () => {
+  it('prints one readable line per event on a terminal', async () => {
+    await orchOk(ws, ['trigger', 'alpha']);
+    const started = /scheduler started \(pid (\d+)\)/;
+    // Once the triggered run has been logged as done, stop the scheduler as Ctrl-C would.
+    const out = plain(
+      await onTerminal(
+        ['scheduler'],
+        (o) => /run success/.test(o) && started.test(o),
+        (o) => process.kill(Number(started.exec(o)![1]), 'SIGTERM'),
+      ),
+    );
+    const time = String.raw`\[\d\d:\d\d:\d\d\.\d{3}\]`;
+    expect(out).toMatch(new RegExp(`^${time} INFO: scheduler started \\(pid \\d+\\) \\{"dags":\\["alpha","beta"\\],"folder":".*","db":".*"\\}$`, 'm'));
+    expect(out).toMatch(new RegExp(`^${time} INFO: started run \\{"dag":"alpha","run":"manual__\\S+"\\}$`, 'm'));
+    expect(out).toMatch(new RegExp(`^${time} INFO: run success \\{"dag":"alpha","run":"manual__\\S+"\\}$`, 'm'));
+    expect(out).toMatch(new RegExp(`^${time} INFO: scheduler stopped$`, 'm'));
+    // Every line is an event of its own: no JSON records, no fields continued on indented lines.
+    const lines = out.split('\n').filter((l) => l.trim());
+    expect(lines.filter((l) => !new RegExp(`^${time} `).test(l))).toEqual([]);
+  });
+
+  it('writes JSON lines when its output goes to a file or a pipe', async () => {
+    const s = await startScheduler();
+    await stopScheduler(s);
+    const records = s.stderr.trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string; dags?: string[] });
+    expect(records[0]).toMatchObject({ level: 30, msg: `scheduler started (pid ${s.child.pid})`, dags: ['alpha', 'beta'] });
+    expect(records.at(-1)).toMatchObject({ msg: 'scheduler stopped' });
+  });
 });

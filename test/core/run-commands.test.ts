@@ -76,7 +76,7 @@ describe('cancel, mark and clear', () => {
     const done = h.scheduler.runDag('pipe', { conf: { workMs: 30_000 } });
     await waitFor('work to start', () => ran().includes('work'));
     const runId = h.store.runs.list({ dagId: 'pipe' })[0]!.runId;
-    markTask(h.store, 'pipe', runId, 'work', 'success', new Date());
+    markTask(h.store, h.bag.get('pipe')!, runId, 'work', 'success', new Date());
     const result = await done;
     expect(result.state).toBe('success');
     expect(states(runId)).toEqual({ create: 'success', work: 'success', after: 'success', teardown: 'success' });

@@ -15,6 +15,7 @@ export function registerDagCommands(program: Command, global: () => GlobalOption
     .action(async (opts: { json?: boolean }) => {
       const ctx = await openContext(global());
       try {
+        ctx.requireDagsFolder();
         const list = ctx.dagBag.list().map((d) => ({
           dagId: d.id,
           schedule: d.schedule,

@@ -1,11 +1,7 @@
 /** `orch engine`: the embedded Livy-compatible engine on DuckDB, as its own process. */
 import type { Command } from 'commander';
 import { action } from '../action.ts';
-
-const integer = (flag: string) => (v: string) => {
-  if (!/^\d+$/.test(v)) throw new Error(`${flag} must be a non-negative integer, got '${v}'`);
-  return Number(v);
-};
+import { integer } from '../parse.ts';
 
 export function registerEngineCommand(program: Command): void {
   program

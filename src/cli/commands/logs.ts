@@ -1,34 +1,39 @@
-/** `orch logs <dag> <run_id> <task>`: one try's lines, optionally followed live. */
+/**
+ * `orch logs <dag> <run_id> <task>`: one try's lines, optionally followed live. With
+ * `--json`, one JSON object per line (JSON Lines), so `--follow` can stream them too.
+ */
 import type { Command } from 'commander';
 import { UnknownRunError, UnknownTaskError } from '../../errors.ts';
-import { FINISHED_RUN_STATES, FINISHED_TASK_STATES, type TaskLogRow } from '../../store/index.ts';
+import { FINISHED_RUN_STATES, FINISHED_TASK_STATES, type TaskLogRow, type TiKey } from '../../store/index.ts';
 import { openContext } from '../context.ts';
 import { action } from '../action.ts';
+import { TryNotFoundError } from '../errors.ts';
 import type { GlobalOptions } from '../main.ts';
+import { positive } from '../parse.ts';
 
 export function registerLogsCommand(program: Command, global: () => GlobalOptions): void {
   program
     .command('logs <dag> <run_id> <task>')
     .description("a task's log: orch's lines, Livy's log lines and statement output (latest try unless --try)")
-    .option('--try <n>', 'which try (1 = first)', (v) => Number.parseInt(v, 10))
+    .option('--try <n>', 'which try (1 = first)', positive('--try'))
     .option('--follow', 'keep printing new lines until the try ends')
+    .option('--json', 'one JSON object per line: {"id", "tryNumber", "ts", "level", "source", "message"}')
     .action(
-      action(async (dagId: string, runId: string, taskId: string, opts: { try?: number; follow?: boolean }) => {
+      action(async (dagId: string, runId: string, taskId: string, opts: { try?: number; follow?: boolean; json?: boolean }) => {
         const ctx = await openContext(global(), false);
         try {
+          await ctx.knownDag(dagId);
           if (!ctx.store.runs.get(dagId, runId)) throw new UnknownRunError(dagId, runId);
-          const key = { dagId, runId, taskId };
+          const key: TiKey = { dagId, runId, taskId };
           const ti = ctx.store.tis.get(key);
           if (!ti) throw new UnknownTaskError(dagId, taskId, ctx.store.tis.listForRun(dagId, runId).map((t) => t.taskId));
+          // A task that has not run yet has an empty try 1 to show (or to follow until it starts).
+          if (opts.try !== undefined && opts.try > Math.max(ti.tryNumber, 1)) throw new TryNotFoundError(taskId, ti.tryNumber, opts.try);
           const tryNumber = opts.try ?? Math.max(ti.tryNumber, 1);
-          if (opts.try !== undefined && (!Number.isInteger(opts.try) || opts.try < 1 || opts.try > Math.max(ti.tryNumber, 1))) {
-            process.stderr.write(`task '${taskId}' has ${ti.tryNumber} tr${ti.tryNumber === 1 ? 'y' : 'ies'}; --try must be 1..${Math.max(ti.tryNumber, 1)}\n`);
-            return 2;
-          }
           let last = 0;
           const print = (rows: TaskLogRow[]) => {
             for (const r of rows) {
-              process.stdout.write(`${r.ts} ${r.level.toUpperCase().padEnd(5)} [${r.source}] ${r.message}\n`);
+              process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : `${r.ts} ${r.level.toUpperCase().padEnd(5)} [${r.source}] ${r.message}\n`);
               last = r.id;
             }
           };

@@ -1,14 +1,15 @@
-/** `orch runs list` and `orch clear`. */
+/** `orch runs list|show|cancel` and `orch clear`. */
 import type { Command } from 'commander';
 import { clearTasks } from '../../core/run-commands.ts';
 import { openContext } from '../context.ts';
 import { shortTime, span, table } from '../format.ts';
 import type { GlobalOptions } from '../main.ts';
+import { registerCancelCommand } from './cancel-mark.ts';
+import { registerRunShowCommand } from './runs-show.ts';
 
 export function registerRunsCommands(program: Command, global: () => GlobalOptions): void {
-  program
-    .command('runs')
-    .description('DAG runs')
+  const runs = program.command('runs').description('DAG runs');
+  runs
     .command('list')
     .description('runs, newest first')
     .option('--dag <dag>', 'only runs of this DAG')
@@ -16,6 +17,7 @@ export function registerRunsCommands(program: Command, global: () => GlobalOptio
     .action(async (opts: { dag?: string; json?: boolean }) => {
       const ctx = await openContext(global(), false);
       try {
+        if (opts.dag) await ctx.knownDag(opts.dag);
         const runs = ctx.store.runs.list({ dagId: opts.dag, limit: 200 });
         if (opts.json) {
           const out = runs.map((r) => ({
@@ -50,6 +52,9 @@ export function registerRunsCommands(program: Command, global: () => GlobalOptio
         ctx.close();
       }
     });
+
+  registerRunShowCommand(runs, global);
+  registerCancelCommand(runs, global);
 
   program
     .command('clear <dag> <run_id>')

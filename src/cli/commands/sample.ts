@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { generateMovieLens, SCALES, type Scale } from '../../samples/movielens.ts';
 import { action } from '../action.ts';
+import { integer, oneOf } from '../parse.ts';
 
 export function registerSampleCommand(program: Command): void {
   program
@@ -11,19 +12,11 @@ export function registerSampleCommand(program: Command): void {
     .command('movielens')
     .description('write the six MovieLens CSV files (seeded, with the real files\' quirks) to --out')
     .requiredOption('--out <dir>', 'folder to write them to')
-    .option('--scale <scale>', `small, medium (ml-latest-small size) or 25m (ml-25m size)`, 'small')
-    .option('--seed <n>', 'random seed; the same seed gives the same files', '25')
+    .option('--scale <scale>', `small, medium (ml-latest-small size) or 25m (ml-25m size)`, oneOf('--scale', Object.keys(SCALES)), 'small')
+    .option('--seed <n>', 'random seed; the same seed gives the same files', integer('--seed'), 25)
     .action(
-      action(async (opts: { out: string; scale: string; seed: string }) => {
-        if (!(opts.scale in SCALES)) {
-          process.stderr.write(`error: --scale must be one of ${Object.keys(SCALES).join(', ')}, got '${opts.scale}'\n`);
-          return 2;
-        }
-        if (!/^\d+$/.test(opts.seed)) {
-          process.stderr.write(`error: --seed must be a whole number, got '${opts.seed}'\n`);
-          return 2;
-        }
-        const result = await generateMovieLens(opts.out, opts.scale as Scale, Number(opts.seed));
+      action(async (opts: { out: string; scale: string; seed: number }) => {
+        const result = await generateMovieLens(opts.out, opts.scale as Scale, opts.seed);
         process.stdout.write(`wrote MovieLens-shaped data (${opts.scale}) to ${resolve(opts.out)}\n`);
         for (const [file, rows] of Object.entries(result.rows)) process.stdout.write(`  ${file.padEnd(18)} ${rows.toLocaleString('en-US')} rows\n`);
       }),

@@ -11,6 +11,12 @@ export function registerSchedulerCommand(program: Command, global: () => GlobalO
     .action(async () => {
       const ctx = await openContext(global());
       const logger = createLogger();
+      try {
+        ctx.requireDagsFolder();
+      } catch (err) {
+        // The scheduler re-reads the folder as it runs, so it may appear later: a warning, not an exit.
+        logger.warn(`${(err as Error).message}; no DAG runs until it exists`);
+      }
       for (const e of ctx.dagBag.errors()) logger.error({ file: e.file, code: e.code }, e.message);
       const scheduler = ctx.scheduler(logger);
       const stop = new AbortController();

@@ -11,11 +11,12 @@ import { openStore, type DagRunRow } from '../../store/index.ts';
 import { action } from '../action.ts';
 import { openContext } from '../context.ts';
 import type { GlobalOptions } from '../main.ts';
+import { registerMarkCommand } from './cancel-mark.ts';
 
 export function registerTasksCommands(program: Command, global: () => GlobalOptions): void {
-  program
-    .command('tasks')
-    .description('work with single tasks')
+  const tasks = program.command('tasks').description('work with single tasks');
+  registerMarkCommand(tasks, global);
+  tasks
     .command('test <dag> <task>')
     .description('run one task alone, ignoring dependencies; no state is recorded')
     .option('--conf <json>', 'run conf as a JSON object, checked against the DAG params')

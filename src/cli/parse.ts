@@ -1,0 +1,24 @@
+/**
+ * Option parsers for commander. They throw InvalidArgumentError, so a bad value is a usage
+ * error (`error ORCH_USAGE: …`, the command's usage line, exit 2), never a stack trace.
+ */
+import { InvalidArgumentError } from 'commander';
+
+/** A non-negative whole number, e.g. `--port 8998`. */
+export const integer = (flag: string) => (v: string): number => {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${flag} must be a non-negative integer, got '${v}'`);
+  return Number(v);
+};
+
+/** A whole number from 1, e.g. `--try 2`. */
+export const positive = (flag: string) => (v: string): number => {
+  const n = integer(flag)(v);
+  if (n < 1) throw new InvalidArgumentError(`${flag} must be 1 or more, got '${v}'`);
+  return n;
+};
+
+/** One of a fixed set of words, e.g. `--scale small`. */
+export const oneOf = (flag: string, allowed: string[]) => (v: string): string => {
+  if (!allowed.includes(v)) throw new InvalidArgumentError(`${flag} must be one of ${allowed.join(', ')}, got '${v}'`);
+  return v;
+};
