@@ -140,6 +140,18 @@ describe('DAG loader', () => {
     expect(bag.ids()).toEqual(['good']);
   });
 
+  it('reports a params schema that zod rejects on first use, and still loads the others', async () => {
+    ws.writeDag('bad_params', `
+      const d = dag({ id: 'bad_params', params: z.object({ name: 3 as never }) });
+      d.task({ id: 'a', run: () => 1 });
+      export default d;`);
+    const bag = await load();
+    const [err] = errorFor(bag, 'bad_params.ts');
+    expect(err?.code).toBe('ORCH_DAG_BAD_OPTION');
+    expect(err?.message).toContain('params is not a valid zod schema');
+    expect(bag.ids()).toEqual(['good']);
+  });
+
   it('reports a file that exports no DAG', async () => {
     ws.writeDag('helper', `export const x = 1;`);
     const bag = await load();
