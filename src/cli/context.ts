@@ -25,7 +25,7 @@ export async function openContext(overrides: ConfigOverrides = {}, loadDags = tr
   const config = loadConfig(overrides);
   const store = openStore(config.dbFile);
   for (const [name, slots] of Object.entries(config.pools)) store.dags.setPool(name, slots);
-  const dagBag = new DagBag(config.dagsFolder);
+  const dagBag = new DagBag(config.dagsFolder, { importTimeoutMs: config.dagImportTimeoutMs, importTimeoutsMs: config.dagImportTimeoutsMs });
   // Reading commands write nothing: the scheduler and createRun record the DAGs they use.
   if (loadDags) await dagBag.refresh();
   return {
