@@ -37,7 +37,7 @@ export async function openContext(overrides: ConfigOverrides = {}, loadDags = tr
   const store = openStoreExplained(config.dbFile);
   // Only when it changed: commands that merely read must work on a read-only database.
   for (const [name, slots] of Object.entries(config.pools)) if (store.dags.poolSlots(name) !== slots) store.dags.setPool(name, slots);
-  const dagBag = new DagBag(config.dagsFolder);
+  const dagBag = new DagBag(config.dagsFolder, { importTimeoutMs: config.dagImportTimeoutMs, importTimeoutsMs: config.dagImportTimeoutsMs });
   // Reading commands write nothing: the scheduler and createRun record the DAGs they use.
   let loaded = loadDags;
   if (loadDags) await dagBag.refresh();

@@ -22,6 +22,10 @@ const FileSchema = z
     heartbeatSeconds: z.number().positive().optional(),
     leaseSeconds: z.number().positive().optional(),
     backend: z.string().optional(),
+    /** Seconds a DAG file may take to import (Airflow's dagbag_import_timeout). */
+    dagImportTimeout: z.number().positive().optional(),
+    /** Seconds for single files, by file name in the DAGs folder: `{ "train.ts": 120 }`. */
+    dagImportTimeouts: z.record(z.string().regex(/^[^/\\]+\.ts$/, 'expected a DAG file name such as etl.ts'), z.number().positive()).optional(),
     /** Backend settings, read by the cluster operators. */
     backends: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
   })
@@ -35,6 +39,9 @@ export interface OrchConfig {
   pools: Record<string, number>;
   heartbeatMs: number;
   leaseMs: number;
+  dagImportTimeoutMs: number;
+  /** Per-file import limits, by file name in the DAGs folder. */
+  dagImportTimeoutsMs: Record<string, number>;
   backend: string | undefined;
   backends: Record<string, Record<string, unknown>>;
   configFile: string | undefined;
@@ -65,7 +72,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
           .map((i) =>
             i.code === 'unrecognized_keys'
               ? i.keys.map((k) => `unknown setting '${k}'${hint(k, Object.keys(FileSchema.shape))}`).join('; ')
-              : `${i.path.join('.')}: ${i.message}`,
+              : // A bad record key's own message ("expected a DAG file name …") sits one level down.
+                `${i.path.join('.')}: ${(i.code === 'invalid_key' && i.issues[0]?.message) || i.message}`,
           )
           .join('; '),
       );
@@ -87,6 +95,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     pools: fromFile.pools ?? {},
     heartbeatMs: (fromFile.heartbeatSeconds ?? 2) * 1000,
     leaseMs: (fromFile.leaseSeconds ?? 30) * 1000,
+    dagImportTimeoutMs: (fromFile.dagImportTimeout ?? 30) * 1000,
+    dagImportTimeoutsMs: Object.fromEntries(Object.entries(fromFile.dagImportTimeouts ?? {}).map(([file, s]) => [file, s * 1000])),
     backend: overrides.backend ?? env.ORCH_BACKEND ?? fromFile.backend,
     backends: fromFile.backends ?? {},
     configFile: existsSync(file) ? file : undefined,

@@ -45,6 +45,21 @@ describe('configuration', () => {
     expect(() => loadConfig({}, {}, dir)).toThrow(/pools\.spark/);
   });
 
+  it('gives every DAG file 30 s to import, or dagImportTimeout seconds, and single files their own dagImportTimeouts', () => {
+    expect(loadConfig({}, {}, dir)).toMatchObject({ dagImportTimeoutMs: 30_000, dagImportTimeoutsMs: {} });
+    write(JSON.stringify({ dagImportTimeout: 45, dagImportTimeouts: { 'train_model.ts': 120, 'quick.ts': 2.5 } }));
+    expect(loadConfig({}, {}, dir)).toMatchObject({ dagImportTimeoutMs: 45_000, dagImportTimeoutsMs: { 'train_model.ts': 120_000, 'quick.ts': 2_500 } });
+  });
+
+  it('rejects a dagImportTimeouts key that is not a DAG file name, and a limit that is not positive, naming them', () => {
+    write(JSON.stringify({ dagImportTimeouts: { 'dags/etl.ts': 60 } }));
+    expect(() => loadConfig({}, {}, dir)).toThrow(/dagImportTimeouts\.dags\/etl\.ts: expected a DAG file name such as etl\.ts/);
+    write(JSON.stringify({ dagImportTimeouts: { etl: 60 } }));
+    expect(() => loadConfig({}, {}, dir)).toThrow(/dagImportTimeouts\.etl: expected a DAG file name/);
+    write(JSON.stringify({ dagImportTimeout: 0 }));
+    expect(() => loadConfig({}, {}, dir)).toThrow(/dagImportTimeout: /);
+  });
+
   it('rejects an ORCH_CONFIG that names no file', () => {
     expect(() => loadConfig({}, { ORCH_CONFIG: 'missing.json' }, dir)).toThrow(/ORCH_CONFIG names a file that does not exist/);
   });

@@ -15,7 +15,7 @@ export interface Harness {
 /** Load `ws.dags` and build a scheduler with fast heartbeats, suitable for tests. */
 export async function harness(ws: Workspace, options: Partial<SchedulerOptions> & { registry?: OperatorRegistry } = {}): Promise<Harness> {
   const store = openStore(ws.db);
-  const bag = new DagBag(ws.dags, { importTimeoutMs: 5_000 });
+  const bag = new DagBag(ws.dags);
   await bag.refresh();
   const scheduler = new Scheduler({ store, dagBag: bag, heartbeatMs: 100, leaseMs: 2_000, abortGraceMs: 1_000, ...options });
   return { store, bag, scheduler, close: () => store.close() };

@@ -2,14 +2,31 @@
 // is caught here (the worker can be terminated) instead of freezing the scheduler.
 // Plain JavaScript: it must start without the TypeScript loader it then registers.
 import { parentPort } from 'node:worker_threads';
-import { tsImport } from 'tsx/esm/api';
+import { importDagFile, installDagModuleHooks } from './dag-modules.cjs';
+
+await installDagModuleHooks();
+// Load the compiler and the SDK (with zod) before saying ready: the first file's time limit
+// must measure that file, not this worker's start-up.
+const { isDag } = await import('orch/sdk');
+parentPort.postMessage({ ready: true });
 
 parentPort.on('message', async ({ file }) => {
   try {
-    const mod = await tsImport(file, import.meta.url);
-    const dagExports = Object.entries(mod).filter(([, v]) => v && typeof v === 'object' && v[Symbol.for('orch.dag')] === true);
+    // The worker lives for one scan of the folder, so one load number is enough.
+    const mod = await importDagFile(file, 0);
+    const dagExports = Object.entries(mod).filter(([, v]) => isDag(v));
     parentPort.postMessage({ file, ok: true, dagExports: dagExports.map(([k]) => k) });
   } catch (err) {
-    parentPort.postMessage({ file, ok: false, message: err?.message ?? String(err), stack: err?.stack ?? '' });
+    parentPort.postMessage({ file, ok: false, message: describe(err), stack: typeof err?.stack === 'string' ? err.stack : '' });
   }
 });
+
+/** Whatever the file threw, as text (a null-prototype object has no toString). */
+function describe(err) {
+  if (err instanceof Error) return err.message;
+  try {
+    return typeof err === 'object' && err !== null ? JSON.stringify(err) : String(err);
+  } catch {
+    return Object.prototype.toString.call(err);
+  }
+}

@@ -5,13 +5,20 @@
  * added, edited and removed files.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { tsImport } from 'tsx/esm/api';
+import { createRequire } from 'node:module';
+import { basename, join, relative, resolve } from 'node:path';
 import { DagImportError, DagValidationError, type OrchError } from '../../errors.ts';
 import { isDag } from '../../sdk/index.ts';
 import type { DagDefinition } from './definition.ts';
+import { probeFiles, type ProbeResult } from './probe.ts';
 import { validateDag } from './validate.ts';
+
+const { importDagFile } = createRequire(import.meta.url)('./dag-modules.cjs') as {
+  importDagFile(file: string, load: number): Promise<Record<string, unknown>>;
+};
+
+/** Numbers each import of changed files, so an edited file (and its helpers) is loaded afresh. */
+let loads = 0;
 
 export interface DagLoadError {
   file: string;
@@ -26,22 +33,17 @@ interface FileEntry {
   errors: OrchError[];
 }
 
-interface ProbeResult {
-  file: string;
-  ok: boolean;
-  dagExports?: string[];
-  message?: string;
-  stack?: string;
-}
-
 export interface DagBagOptions {
-  /** How long one file may take to import. Default 30 s. */
+  /** How long a file may take to import (Airflow's dagbag_import_timeout). Default 30 s. */
   importTimeoutMs?: number;
+  /** Limits for single files, by file name in the folder (`{ 'train.ts': 120_000 }`). */
+  importTimeoutsMs?: Record<string, number>;
 }
 
 export class DagBag {
   readonly folder: string;
   private readonly importTimeoutMs: number;
+  private readonly importTimeoutsMs: Record<string, number>;
   private files = new Map<string, FileEntry>();
   private byId = new Map<string, DagDefinition>();
   private duplicateErrors: OrchError[] = [];
@@ -49,6 +51,7 @@ export class DagBag {
   constructor(folder: string, options: DagBagOptions = {}) {
     this.folder = resolve(folder);
     this.importTimeoutMs = options.importTimeoutMs ?? 30_000;
+    this.importTimeoutsMs = options.importTimeoutsMs ?? {};
   }
 
   /** Re-scan the folder; import new and changed files, forget removed ones. */
@@ -60,8 +63,9 @@ export class DagBag {
       return !known || known.mtimeMs !== st.mtimeMs || known.size !== st.size;
     });
     if (changed.length) {
-      const probes = await this.probe(changed.map(([f]) => f));
-      for (const [file, st] of changed) this.files.set(file, { ...st, ...(await this.load(file, probes.get(file)!)) });
+      const probes = await probeFiles(changed.map(([f]) => f), (f) => this.timeoutFor(f));
+      const load = ++loads;
+      for (const [file, st] of changed) this.files.set(file, { ...st, ...(await this.load(file, probes.get(file)!, load)) });
     }
     this.index();
   }
@@ -110,49 +114,24 @@ export class DagBag {
     return out;
   }
 
-  /** Import each file in a worker first; a file that hangs gets the worker terminated. */
-  private async probe(files: string[]): Promise<Map<string, ProbeResult>> {
-    const results = new Map<string, ProbeResult>();
-    let worker: Worker | undefined;
-    try {
-      for (const file of files) {
-        worker ??= new Worker(new URL('./import-probe.mjs', import.meta.url));
-        const w = worker;
-        const result = await new Promise<ProbeResult | 'timeout'>((done) => {
-          const timer = setTimeout(() => done('timeout'), this.importTimeoutMs);
-          const finish = (r: ProbeResult | 'timeout') => {
-            clearTimeout(timer);
-            w.off('message', onMessage);
-            w.off('error', onError);
-            done(r);
-          };
-          const onMessage = (msg: ProbeResult) => msg.file === file && finish(msg);
-          const onError = (err: Error) => finish({ file, ok: false, message: err.message, stack: err.stack ?? '' });
-          w.on('message', onMessage);
-          w.on('error', onError);
-          w.postMessage({ file });
-        });
-        if (result === 'timeout') {
-          results.set(file, { file, ok: false, message: `import did not finish within ${this.importTimeoutMs / 1000} s (does it wait on something at top level?)` });
-          await w.terminate();
-          worker = undefined;
-        } else results.set(file, result);
-      }
-    } finally {
-      await worker?.terminate();
-    }
-    return results;
+  private timeoutFor(file: string): number {
+    return this.importTimeoutsMs[basename(file)] ?? this.importTimeoutMs;
   }
 
-  private async load(file: string, probe: ProbeResult): Promise<{ dags: DagDefinition[]; errors: OrchError[] }> {
+  private async load(file: string, probe: ProbeResult, load: number): Promise<{ dags: DagDefinition[]; errors: OrchError[] }> {
     const rel = this.rel(file);
+    if (probe.timedOut) {
+      const raise = `"dagImportTimeouts": { "${basename(file)}": <seconds> } or "dagImportTimeout" in orch.config.json`;
+      const detail = `import did not finish within ${this.timeoutFor(file) / 1000} s (does it wait on something at top level?); if it is only slow, raise ${raise}`;
+      return { dags: [], errors: [new DagImportError(rel, detail)] };
+    }
     if (!probe.ok) return { dags: [], errors: [new DagImportError(rel, `import failed: ${probe.message}${userFrame(probe.stack, file)}`)] };
     if (!probe.dagExports?.length) {
       return { dags: [], errors: [new DagImportError(rel, 'exports no DAG (export the value returned by dag(), e.g. `export default d`)')] };
     }
     let mod: Record<string, unknown>;
     try {
-      mod = (await tsImport(file, import.meta.url)) as Record<string, unknown>;
+      mod = await importDagFile(file, load);
     } catch (err) {
       return { dags: [], errors: [new DagImportError(rel, `import failed: ${(err as Error).message}`, { cause: err })] };
     }

@@ -78,7 +78,14 @@ export function validateDag(dag: Dag<ParamsSchema | undefined>, file: string, ab
   if (startDate && Number.isNaN(startDate.getTime())) fail('ORCH_DAG_BAD_OPTION', `startDate '${String(o.startDate)}' is not a date (use ISO 8601, e.g. '2026-01-01')`);
   if (o.schedule && !startDate) fail('ORCH_DAG_BAD_OPTION', `a scheduled DAG needs a startDate`);
   if (o.params) {
-    const res = o.params.safeParse({});
+    let res: ReturnType<ParamsSchema['safeParse']>;
+    try {
+      res = o.params.safeParse({});
+    } catch (err) {
+      // zod builds a schema lazily: `z.object({ name: 3 })` only throws when first used.
+      fail('ORCH_DAG_BAD_OPTION', `params is not a valid zod schema: ${(err as Error).message}`);
+      return errors;
+    }
     // A param without a default is allowed (conf must then give it); a default that fails its own schema is not.
     if (!res.success) {
       for (const issue of res.error.issues) {

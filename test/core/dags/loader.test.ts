@@ -17,8 +17,9 @@ beforeEach(() => {
 });
 afterEach(() => ws.cleanup());
 
-async function load(timeoutMs = 5_000): Promise<DagBag> {
-  const bag = new DagBag(ws.dags, { importTimeoutMs: timeoutMs });
+/** Load the workspace with the default import limit (30 s), and `limitsMs` for single files. */
+async function load(limitsMs: Record<string, number> = {}): Promise<DagBag> {
+  const bag = new DagBag(ws.dags, { importTimeoutsMs: limitsMs });
   await bag.refresh();
   return bag;
 }
@@ -131,12 +132,44 @@ describe('DAG loader', () => {
     expect(bag.ids()).toEqual(['good']);
   });
 
-  it('gives up on a file that hangs at import, after the time limit, and still loads the others', async () => {
+  it('gives up on a file that hangs at import after its own limit, while a slower file and the others still load', async () => {
     ws.writeDag('hangs', `while (true) {}`);
     ws.writeDag('waits', `await new Promise(() => {});`);
-    const bag = await load(1_000);
-    expect(errorFor(bag, 'hangs.ts')[0]?.message).toContain('did not finish within 1 s');
-    expect(errorFor(bag, 'waits.ts')[0]?.message).toContain('did not finish within 1 s');
+    // Needs longer than the hanging files are given: with one limit for every file it vanished.
+    ws.writeDag('slow', `
+      await new Promise((r) => setTimeout(r, 1_500));
+      const d = dag({ id: 'slow' });
+      d.task({ id: 'a', run: () => 1 });
+      export default d;`);
+    const bag = await load({ 'hangs.ts': 1_000, 'waits.ts': 1_000 });
+    for (const file of ['hangs.ts', 'waits.ts']) {
+      const [err] = errorFor(bag, file);
+      expect(err?.code).toBe('ORCH_DAG_IMPORT');
+      expect(err?.message).toContain('did not finish within 1 s');
+      expect(err?.message).toContain(`"dagImportTimeouts": { "${file}": <seconds> }`);
+    }
+    expect(bag.ids()).toEqual(['good', 'slow']);
+  });
+
+  it('reports a file that ends the import worker with process.exit(), and still loads the others', async () => {
+    ws.writeDag('exits', `process.exit(3);`);
+    // Files are imported in name order, one worker at a time: good.ts needs a new worker.
+    const bag = await load();
+    const [err] = errorFor(bag, 'exits.ts');
+    expect(err?.code).toBe('ORCH_DAG_IMPORT');
+    expect(err?.message).toContain('ended the import worker (exit code 3); a DAG file must not call process.exit()');
+    expect(bag.ids()).toEqual(['good']);
+  });
+
+  it('reports a params schema that zod rejects on first use, and still loads the others', async () => {
+    ws.writeDag('bad_params', `
+      const d = dag({ id: 'bad_params', params: z.object({ name: 3 as never }) });
+      d.task({ id: 'a', run: () => 1 });
+      export default d;`);
+    const bag = await load();
+    const [err] = errorFor(bag, 'bad_params.ts');
+    expect(err?.code).toBe('ORCH_DAG_BAD_OPTION');
+    expect(err?.message).toContain('params is not a valid zod schema');
     expect(bag.ids()).toEqual(['good']);
   });
 
