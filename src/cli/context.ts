@@ -8,6 +8,7 @@ import { DagBag } from '../core/dags/loader.ts';
 import type { Logger } from '../core/logging.ts';
 import { Scheduler } from '../core/scheduler.ts';
 import { UnknownDagError } from '../errors.ts';
+import { backendsFrom } from '../operators/cluster/backends.ts';
 import { reapClusters } from '../operators/cluster/reaper.ts';
 import { builtinOperators } from '../operators/index.ts';
 import { openStore, type Store } from '../store/index.ts';
@@ -80,7 +81,7 @@ export async function openContext(overrides: ConfigOverrides = {}, loadDags = tr
         dagBag,
         registry: builtinOperators(config),
         logger,
-        housekeeping: () => reapClusters(store, logger),
+        housekeeping: () => reapClusters(store, logger, backendsFrom(config)),
         parallelism: config.parallelism,
         heartbeatMs: config.heartbeatMs,
         leaseMs: config.leaseMs,

@@ -1,5 +1,5 @@
 /** Who is driving a run, in words: what cancel, mark and `runs show` tell a user happens next. */
-import { ownerGone } from '../core/run-commands.ts';
+import { ownerGone } from '../core/leases/owner.ts';
 import type { DagRunRow } from '../store/index.ts';
 
 export type Driver = { alive: true; who: string } | { alive: false; why: string };

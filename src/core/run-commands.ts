@@ -3,11 +3,10 @@
  * cancel it, mark a task, clear tasks so they run again. Each is one transaction; the
  * owning scheduler notices on its next heartbeat.
  */
-import { hostname } from 'node:os';
 import { UnknownRunError, UnknownTaskError } from '../errors.ts';
-import { FINISHED_RUN_STATES, FINISHED_TASK_STATES, type DagRunRow, type RunState, type Store, type TaskState } from '../store/index.ts';
-import { pidAlive } from '../util/process.ts';
+import { FINISHED_RUN_STATES, FINISHED_TASK_STATES, type RunState, type Store, type TaskState } from '../store/index.ts';
 import { allDownstream, type DagDefinition } from './dags/definition.ts';
+import { ownerGone } from './leases/owner.ts';
 import { runStateFromLeaves } from './run-state.ts';
 
 /**
@@ -34,15 +33,6 @@ export function cancelRun(store: Store, dagId: string, runId: string, now: Date)
   });
 }
 
-/**
- * True when no live process drives the run: it has no owner, the lease ran out, or the
- * owner was on this machine and its pid is gone (the same test adoption uses).
- */
-export function ownerGone(run: DagRunRow, now: Date, host = hostname()): boolean {
-  if (!run.ownerId || !run.leaseExpiresAt) return true;
-  if (run.leaseExpiresAt <= now.toISOString()) return true;
-  return run.ownerHost === host && run.ownerPid !== null && !pidAlive(run.ownerPid);
-}
 
 /** Tasks that clean up after the others (trigger rule all_done/always, e.g. terminate_cluster). */
 export function teardownTasks(dag: DagDefinition): string[] {

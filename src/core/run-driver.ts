@@ -173,7 +173,9 @@ export class RunDriver {
           continue;
         }
         if (ti.state === 'none') {
-          const upstream = task.upstream.map((u) => tis.get(u)?.state ?? 'success');
+          // A try still stopping here (marked or cleared from outside) is running, whatever its row says
+          // already: a teardown must not start before what it tears down has stopped.
+          const upstream = task.upstream.map((u) => (this.running.has(u) ? 'running' : (tis.get(u)?.state ?? 'success')));
           const decision = decide(task.triggerRule, upstream);
           if (decision === 'wait') continue;
           if (decision === 'run') {

@@ -314,7 +314,7 @@ export class Scheduler {
   }
 
   private ownerGone(run: DagRunRow): boolean {
-    return ownerGone(run, this.owner, this.clock.now(), this.opts.leaseMs);
+    return ownerGone(run, this.clock.now(), { leaseMs: this.opts.leaseMs, me: this.owner });
   }
 
   /**

@@ -9,7 +9,7 @@ import { parseConf } from '../../core/runs/params.ts';
 import { openContext, type CliContext } from '../context.ts';
 import { ProgressDisplay } from '../progress.ts';
 import { action } from '../action.ts';
-import { checkBackend } from '../../operators/cluster/backends.ts';
+import { backendsFrom, checkBackend } from '../../operators/cluster/backends.ts';
 import { reapClusters } from '../../operators/cluster/reaper.ts';
 import type { GlobalOptions } from '../main.ts';
 
@@ -105,7 +105,7 @@ async function runInForeground(ctx: CliContext, dagId: string, conf: Record<stri
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
   try {
-    await reapClusters(ctx.store, logger);
+    await reapClusters(ctx.store, logger, backendsFrom(ctx.config));
     const result = await scheduler.runDag(dag.id, { conf, triggeredBy: 'cli', signal: following.signal });
     display.stop();
     return printResult(ctx, dag.id, result, presses);

@@ -1,6 +1,6 @@
 /** `orch runs show <dag> <run_id>`: one run and its tasks, with the Livy ids behind each. */
 import type { Command } from 'commander';
-import { ownerGone } from '../../core/run-commands.ts';
+import { ownerGone } from '../../core/leases/owner.ts';
 import { UnknownRunError } from '../../errors.ts';
 import type { DagRunRow, ExternalHandleRow, Store, TaskInstanceRow, TaskTryRow } from '../../store/index.ts';
 import { openContext } from '../context.ts';

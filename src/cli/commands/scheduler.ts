@@ -21,7 +21,9 @@ export function registerSchedulerCommand(program: Command, global: () => GlobalO
       const scheduler = ctx.scheduler(logger);
       const stop = new AbortController();
       const onSignal = (sig: string) => {
-        logger.info(`${sig}: draining — no new tasks start; running ones get a grace period, then leases are released`);
+        logger.info(
+          `${sig}: draining — no new tasks start; Livy statements, batches and clusters keep running and are followed by the next orch process; function tasks get a grace period; then leases are released`,
+        );
         stop.abort();
       };
       process.once('SIGTERM', () => onSignal('SIGTERM'));

@@ -1,6 +1,8 @@
 // Entry of a task's worker thread (isolation: 'worker'). Plain JavaScript: it must start
-// without the TypeScript loader it then uses to load the task runner and the DAG file.
-import { tsImport } from 'tsx/esm/api';
+// without the TypeScript loader; it installs the same DAG module hooks as the CLI (tsx, and
+// `orch/sdk` from any folder), then loads the task runner and, through it, the DAG file.
+import dagModules from '../dags/dag-modules.cjs';
 
-const { runTaskInThread } = await tsImport('./thread-task.ts', import.meta.url);
-await runTaskInThread();
+await dagModules.installDagModuleHooks();
+const { runTaskInThread } = await import('./thread-task.ts');
+await runTaskInThread(dagModules.importDagFile);

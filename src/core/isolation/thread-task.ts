@@ -5,7 +5,6 @@
  * result, or the error, goes back to the scheduler thread, which records the try.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { tsImport } from 'tsx/esm/api';
 import { isDag, type TaskContext } from '../../sdk/index.ts';
 import { openStore, type DagRunRow } from '../../store/index.ts';
 import { withTaskConsole } from '../console-capture.ts';
@@ -14,8 +13,11 @@ import { buildTaskContext } from '../task-context.ts';
 import type { ThreadMessage, ThreadTaskInput, WireError } from './wire.ts';
 import { fromWire, toWire } from './wire.ts';
 
+/** Imports a DAG file the way the CLI does (dag-modules.cjs). */
+type ImportDagFile = (file: string, load: number) => Promise<Record<string, unknown>>;
+
 /** Run the task described by workerData; answer with one 'done' message. */
-export async function runTaskInThread(): Promise<void> {
+export async function runTaskInThread(importDagFile: ImportDagFile): Promise<void> {
   const input = workerData as ThreadTaskInput;
   const port = parentPort!;
   const controller = new AbortController();
@@ -25,7 +27,7 @@ export async function runTaskInThread(): Promise<void> {
   const send = (m: ThreadMessage) => port.postMessage(m);
   const store = openStore(input.dryRun ? ':memory:' : input.dbFile);
   try {
-    const fn = await findFunction(input);
+    const fn = await findFunction(input, importDagFile);
     const ctx: TaskContext = buildTaskContext({
       store,
       run: input.run as DagRunRow,
@@ -54,8 +56,8 @@ export async function runTaskInThread(): Promise<void> {
   }
 }
 
-async function findFunction(input: ThreadTaskInput): Promise<(ctx: TaskContext) => unknown> {
-  const mod = (await tsImport(input.dagPath, import.meta.url)) as Record<string, unknown>;
+async function findFunction(input: ThreadTaskInput, importDagFile: ImportDagFile): Promise<(ctx: TaskContext) => unknown> {
+  const mod = await importDagFile(input.dagPath, 1);
   for (const value of Object.values(mod)) {
     if (!isDag(value) || value.id !== input.dagId) continue;
     const spec = value.tasks.find((t) => t.id === input.taskId) as { run?: (ctx: TaskContext) => unknown; resume?: (ctx: TaskContext) => unknown } | undefined;

@@ -1,8 +1,9 @@
 /** Picks the cluster backend: by name for a new cluster, by the cluster's XCom afterwards. */
 import type { OrchConfig } from '../../core/config.ts';
-import { OrchError } from '../../errors.ts';
+import { ConfigError, OrchError } from '../../errors.ts';
+import { durationMs, type Duration } from '../../sdk/index.ts';
 import type { ClusterBackend, ClusterInfo } from './backend.ts';
-import { EmbeddedBackend } from './embedded.ts';
+import { EmbeddedBackend, type EmbeddedSettings } from './embedded.ts';
 import { LivyBackend, LivyUrlMissingError, checkLivyUrl, type LivyBackendSettings } from './livy-backend.ts';
 
 export const BACKEND_NAMES = ['embedded', 'livy', 'emr'] as const;
@@ -44,7 +45,7 @@ export function backendsFrom(config: OrchConfig, env: NodeJS.ProcessEnv = proces
   const byName = (name: string): ClusterBackend => {
     switch (name) {
       case 'embedded':
-        return new EmbeddedBackend(config.home);
+        return new EmbeddedBackend(config.home, embeddedSettings(config));
       case 'livy': {
         const fromFile = (config.backends.livy ?? {}) as LivyBackendSettings;
         const user = env.ORCH_LIVY_USER;
@@ -64,4 +65,21 @@ export function backendsFrom(config: OrchConfig, env: NodeJS.ProcessEnv = proces
     current: () => byName(env.ORCH_BACKEND ?? config.backend ?? 'embedded'),
     of: (info) => byName(info.backend),
   };
+}
+
+/** `backends.embedded` from orch.config.json, checked: a bad value names the setting. */
+function embeddedSettings(config: OrchConfig): EmbeddedSettings {
+  const raw = config.backends.embedded ?? {};
+  const unknown = Object.keys(raw).filter((k) => k !== 'idleTimeout');
+  const where = config.configFile ?? 'orch.config.json';
+  if (unknown.length) throw new ConfigError(where, `backends.embedded: unknown setting${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: idleTimeout)`);
+  const idleTimeout = raw.idleTimeout as Duration | undefined;
+  if (idleTimeout !== undefined) {
+    try {
+      durationMs(idleTimeout);
+    } catch (err) {
+      throw new ConfigError(where, `backends.embedded.idleTimeout: ${(err as Error).message}`);
+    }
+  }
+  return { idleTimeout };
 }

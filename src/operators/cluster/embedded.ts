@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OrchError } from '../../errors.ts';
 import { LivyClient } from '../../integrations/livy/index.ts';
-import type { ClusterCreateOptions, TaskContext } from '../../sdk/index.ts';
+import type { ClusterCreateOptions, Duration, TaskContext } from '../../sdk/index.ts';
 import type { ClusterBackend, ClusterInfo } from './backend.ts';
 import { pidAlive } from '../../util/process.ts';
 import { isLiveEngine, stopEngine } from './process.ts';
@@ -24,12 +24,24 @@ export class EngineStartFailedError extends OrchError {
   }
 }
 
+/** `backends.embedded` in orch.config.json. */
+export interface EmbeddedSettings {
+  /** Default for cluster.create's `embedded.idleTimeout`: an engine idle this long stops itself. */
+  idleTimeout?: Duration;
+}
+
 export class EmbeddedBackend implements ClusterBackend {
   readonly name = 'embedded';
   readonly dialects = ['duckdb'] as const;
 
-  /** `home` is ORCH_HOME: engines live in `<home>/engines/<cluster id>`. */
-  constructor(private readonly home: string) {}
+  /**
+   * `home` is ORCH_HOME: engines live in `<home>/engines/<cluster id>`. `settings` come from
+   * `backends.embedded` in orch.config.json; a DAG's cluster.create options win over them.
+   */
+  constructor(
+    private readonly home: string,
+    private readonly settings: EmbeddedSettings = {},
+  ) {}
 
   async create(ctx: TaskContext, options: ClusterCreateOptions): Promise<ClusterInfo> {
     // Unique per spawn: a retried or resumed create never reads another engine's log or handle.
@@ -42,7 +54,7 @@ export class EmbeddedBackend implements ClusterBackend {
     if (options.embedded?.memoryLimit) args.push('--memory-limit', options.embedded.memoryLimit);
     if (options.embedded?.maxSessions) args.push('--max-sessions', String(options.embedded.maxSessions));
     // An engine outlives a crashed orch so the run can resume against it; if it never does, this stops it.
-    const idleTimeout = options.embedded?.idleTimeout ?? '1h';
+    const idleTimeout = options.embedded?.idleTimeout ?? this.settings.idleTimeout ?? '1h';
     args.push('--idle-timeout', typeof idleTimeout === 'number' ? `${idleTimeout}ms` : idleTimeout);
     // Detached, in its own process group, output to a file: it must survive this process.
     const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, ORCH_HOME: this.home } });

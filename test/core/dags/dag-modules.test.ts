@@ -91,6 +91,26 @@ export default d;
     }
   });
 
+  it("run a task with isolation 'worker' from such a folder: its thread resolves orch/sdk too", async () => {
+    write(
+      'threaded.ts',
+      `import { dag, z } from 'orch/sdk';
+const d = dag({ id: 'threaded', params: z.object({ n: z.number().default(6) }) });
+d.task({ id: 'in_thread', isolation: 'worker', run: (ctx) => ctx.params.n * 7 });
+export default d;
+`,
+    );
+    const r = await orchOk(ws, ['--dags-folder', folder, 'run', 'threaded']);
+    expect(r.stdout).toMatch(/in_thread success/);
+    const db = new DbView(ws.db);
+    try {
+      const [runRow] = db.runs('threaded');
+      expect(runRow?.state).toBe('success');
+    } finally {
+      db.close();
+    }
+  });
+
   it('load an edited helper module again when the DAG file that imports it changes', async () => {
     write('package.json', '{ "type": "module" }');
     mkdirSync(join(folder, 'lib'));

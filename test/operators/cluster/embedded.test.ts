@@ -3,7 +3,8 @@
  * its orch process on purpose (a crashed run resumes against it), so one whose run is never
  * resumed must not run forever. `orch tasks test … create_cluster` leaves exactly such an engine.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { orch, orchOk, waitFor } from '../../helpers/cli.ts';
 import { workspace, type Workspace } from '../../helpers/dags.ts';
@@ -67,6 +68,23 @@ describe('an engine the embedded backend started', () => {
     expect(existsSync(`/proc/${pid}/cmdline`)).toBe(true);
     const args = commandLine(pid);
     expect(args[args.indexOf('--idle-timeout') + 1]).toBe('1h');
+  });
+
+  it('takes its idle timeout from backends.embedded.idleTimeout in orch.config.json when the DAG sets none', async () => {
+    writeFileSync(join(ws.root, 'orch.config.json'), JSON.stringify({ backends: { embedded: { idleTimeout: '45m' } } }));
+    writeClusterDag('');
+    const { pid } = await createClusterAlone();
+    const args = commandLine(pid);
+    expect(args[args.indexOf('--idle-timeout') + 1]).toBe('45m');
+  });
+
+  it('refuses a bad backends.embedded setting before any engine starts, naming it', async () => {
+    writeFileSync(join(ws.root, 'orch.config.json'), JSON.stringify({ backends: { embedded: { idleTimeout: 'soon' } } }));
+    writeClusterDag('');
+    const r = await orch(ws, ['run', 'cluster_dag']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/error ORCH_CONFIG_INVALID: \S*orch\.config\.json: backends\.embedded\.idleTimeout: 'soon' is not a duration/);
+    expect(enginesOf(ws.home)).toEqual([]);
   });
 
   it('refuses an idleTimeout that is not a duration when the DAG file loads, naming the field', async () => {
