@@ -99,7 +99,8 @@ export class RunRecords {
       }
     });
     for (const f of failures) {
-      this.deps.logger.error({ dag: this.dagId, run: this.runId, task: f.taskId }, `preflight check failed: ${f.error}`);
+      // Info, like any task failure: the run's end says it, and `orch run` prints the errors.
+      this.deps.logger.info({ dag: this.dagId, run: this.runId, task: f.taskId }, `preflight check failed: ${f.error}`);
       this.emit(f.taskId, 'failed', 0, f.error);
     }
     this.finishRun('failed', 'preflight check failed');

@@ -89,7 +89,7 @@ describe('opening a database that cannot be used', () => {
       const r = await orch(ws, args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toEqual([
-        expect.stringMatching(new RegExp(`^error( ORCH_DB_CORRUPT)?: the orch database ${escape(ws.db)} is damaged or not an SQLite database: file is not a database \\(SQLITE_NOTADB\\)\\. Restore it from a backup, or move it aside`)),
+        expect.stringMatching(new RegExp(`^error ORCH_DB_CORRUPT: the orch database ${escape(ws.db)} is damaged or not an SQLite database: file is not a database \\(SQLITE_NOTADB\\)\\. Restore it from a backup, or move it aside`)),
       ]);
     }
   });

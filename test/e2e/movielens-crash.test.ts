@@ -1,13 +1,15 @@
 /**
- * The crash test for the Livy pipeline: `orch run` is SIGKILLed while transforms run on the
- * embedded engine, and the same command run again finishes that run — against the same
- * engine (which outlived the scheduler), following the statement that was still running,
- * and without submitting again the statements that had finished.
+ * The crash tests for the Livy pipeline: the process driving a run goes away while
+ * transforms run on the embedded engine — SIGKILLed, drained by SIGTERM, or cut off from its
+ * database — and the same command run again finishes that run: against the same engine
+ * (which outlived the scheduler), following the statement that was still running, and
+ * without submitting again the statements that had finished.
  */
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DbView, killAll, orch, spawnOrch, waitFor } from '../helpers/cli.ts';
+import { execFileSync } from 'node:child_process';
+import { DbView, killAll, orch, orchOk, spawnOrch, waitFor, type OrchProcess } from '../helpers/cli.ts';
 import { workspace, type Workspace } from '../helpers/dags.ts';
 import { SAMPLE, SDK_OPERATORS, STATEMENTS, duckdb, enginePids, killEngines, parquet, processRunning, queryDb, readCsv, xcomOf } from '../helpers/movielens.ts';
 
@@ -64,11 +66,10 @@ const logOf = (runId: string, task: string, attempt = 1) => db.logs('crash_movie
 const submissions = (runId: string, task: string) => queryDb(ws.db, `SELECT external_id FROM external_handle WHERE run_id = ? AND task_id = ? AND kind = 'livy-statement'`, runId, task).length;
 
 /**
- * Start `orch run`, SIGKILL it once transform_movies and transform_links succeeded and
- * transform_slow's statement is running; return what the dead process left.
+ * Wait until `proc` (an orch driving the run) has finished transform_movies and
+ * transform_links while transform_slow's statement runs; return where that statement is.
  */
-async function crashDuringSlowTransform() {
-  const victim = spawnOrch(ws, ['run', 'crash_movielens', '--conf', conf]);
+async function whileSlowTransformRuns(proc: OrchProcess) {
   const runId = await waitFor(
     'transform_movies and transform_links to succeed while transform_slow runs its statement',
     () => {
@@ -78,17 +79,38 @@ async function crashDuringSlowTransform() {
       return /submitted statement \d+ to session \d+/.test(logOf(run.runId, 'transform_slow')) && run.runId;
     },
     60_000,
-    () => `tasks: ${JSON.stringify(db.tasks('crash_movielens'))}\nstdout:\n${victim.stdout}\nstderr:\n${victim.stderr}`,
+    () => `tasks: ${JSON.stringify(db.tasks('crash_movielens'))}\nstdout:\n${proc.stdout}\nstderr:\n${proc.stderr}`,
   );
-  victim.child.kill('SIGKILL');
-  expect((await victim.waitForExit(10_000)).signal).toBe('SIGKILL');
-
-  // The run is unfinished; the engine (detached) is still up, running the statement.
   const { pid, livyUrl } = xcomOf<{ pid: number; livyUrl: string }>(ws.db, runId, 'create_cluster')!;
-  expect(processRunning(pid)).toBe(true);
-  expect(db.tasks('crash_movielens', runId)).toMatchObject({ transform_slow: { state: 'running', tryNumber: 1 }, terminate_cluster: { state: 'none' } });
   const [, statementId, sessionId] = /submitted statement (\d+) to session (\d+)/.exec(logOf(runId, 'transform_slow'))!;
   return { runId, pid, livyUrl, sessionId: Number(sessionId), statementId: Number(statementId) };
+}
+
+/** What a process that stopped driving the run mid-statement must leave: the engine up, the statement not cancelled, the try open. */
+async function expectLeftForTheNextOwner(at: Awaited<ReturnType<typeof whileSlowTransformRuns>>) {
+  expect(processRunning(at.pid)).toBe(true);
+  expect(['waiting', 'running', 'available']).toContain(await statementState(at.livyUrl, at.sessionId, at.statementId));
+  expect(db.tasks('crash_movielens', at.runId)).toMatchObject({ transform_slow: { state: 'running', tryNumber: 1 }, terminate_cluster: { state: 'none' } });
+}
+
+/** Start `orch run` and SIGKILL it while transform_slow's statement runs; return what the dead process left. */
+async function crashDuringSlowTransform() {
+  const victim = spawnOrch(ws, ['run', 'crash_movielens', '--conf', conf]);
+  const at = await whileSlowTransformRuns(victim);
+  victim.child.kill('SIGKILL');
+  expect((await victim.waitForExit(10_000)).signal).toBe('SIGKILL');
+  await expectLeftForTheNextOwner(at);
+  return at;
+}
+
+/** The rerun finished the run, following transform_slow's statement: one submission, no log line twice, the full output. */
+async function expectFinishedWithoutResubmitting(runId: string) {
+  expect(db.tasks('crash_movielens', runId).transform_slow).toEqual({ state: 'success', tryNumber: 1 });
+  expect(submissions(runId, 'transform_slow')).toBe(1);
+  const livyLines = db.logs('crash_movielens', runId, 'transform_slow', 1).filter((l) => /^(stdout|stderr|YARN Diagnostics): /.test(l));
+  expect(new Set(livyLines).size).toBe(livyLines.length);
+  expect(await duckdb(`SELECT n FROM ${parquet(join(out, 'slow'))}`)).toEqual([{ n: BigInt(SLOW_ROWS) }]);
+  expect(readdirSync(out).sort()).toEqual(['links', 'movies', 'slow']);
 }
 
 /** The state of a statement, straight from the engine. */
@@ -163,5 +185,45 @@ describe('orch run killed with SIGKILL during the transforms', () => {
     expect(submissions(runId, 'transform_slow')).toBe(1);
     expect(await duckdb(`SELECT n FROM ${parquet(join(out, 'slow'))}`)).toEqual([{ n: BigInt(SLOW_ROWS) }]);
     expect(readdirSync(out).sort()).toEqual(['links', 'movies', 'slow']);
+  }, 240_000);
+});
+
+describe('orch scheduler drained (SIGTERM) during the transforms', () => {
+  it('leaves the running statement running on the engine; the next orch run follows it, submitting nothing again', async () => {
+    await orchOk(ws, ['trigger', 'crash_movielens', '--conf', conf]);
+    const scheduler = spawnOrch(ws, ['scheduler']);
+    const at = await whileSlowTransformRuns(scheduler);
+    scheduler.child.kill('SIGTERM');
+    const { code } = await scheduler.waitForExit(60_000);
+    expect(code, scheduler.stderr).toBe(0);
+    await expectLeftForTheNextOwner(at);
+    expect(logOf(at.runId, 'transform_slow')).toContain('try 1 detached: its work goes on, and the next orch process to own this run follows it');
+    expect(logOf(at.runId, 'transform_slow')).not.toMatch(/cancelled statement|deleted Livy session/);
+
+    const r = await orch(ws, ['run', 'crash_movielens', '--conf', conf], { timeoutMs: 120_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`resumed run ${at.runId}: success`);
+    await expectFinishedWithoutResubmitting(at.runId);
+    expect(processRunning(at.pid)).toBe(false);
+  }, 240_000);
+});
+
+describe('orch run whose database stops taking writes during the transforms', () => {
+  it('exits 1 naming the file and the cause, leaves the engine and the statement for the next run, which finishes without resubmitting', async () => {
+    const run = spawnOrch(ws, ['run', 'crash_movielens', '--conf', conf]);
+    const at = await whileSlowTransformRuns(run);
+    // A full disk: every write past the first byte of any file fails (EFBIG → SQLite's disk I/O error).
+    execFileSync('prlimit', ['--pid', String(run.child.pid), '--fsize=1']);
+    const { code } = await run.waitForExit(60_000);
+    expect(code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`error ORCH_DB_UNWRITABLE: cannot write the orch database ${ws.db}: disk I/O error`);
+    await expectLeftForTheNextOwner(at);
+
+    const r = await orch(ws, ['run', 'crash_movielens', '--conf', conf], { timeoutMs: 120_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`resumed run ${at.runId}: success`);
+    await expectFinishedWithoutResubmitting(at.runId);
+    expect(enginePids(ws.db)).toEqual([at.pid]);
+    expect(processRunning(at.pid)).toBe(false);
   }, 240_000);
 });

@@ -2,13 +2,14 @@
  * A transform that fails: a DAG of transform_movielens' shape whose tags transform has a
  * broken duckdb variant (it writes part of its output, then fails). Only that task fails,
  * the cluster is still terminated, and the tags dataset that was there before is untouched.
+ * And a run that cannot work at all — its source is missing — fails before it starts.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DbView, killAll, orch } from '../helpers/cli.ts';
 import { workspace, type Workspace } from '../helpers/dags.ts';
-import { SAMPLE, SDK_OPERATORS, STATEMENTS, duckdb, enginePids, killEngines, processRunning, queryDb, xcomOf } from '../helpers/movielens.ts';
+import { SAMPLE, SDK_OPERATORS, STATEMENTS, duckdb, enginePids, killEngines, processRunning, queryDb, repoWorkspace, xcomOf } from '../helpers/movielens.ts';
 
 let ws: Workspace;
 let db: DbView;
@@ -106,5 +107,29 @@ describe('a transform whose statement fails', () => {
     expect(enginePids(ws.db)).toEqual([pid]);
     expect(processRunning(pid)).toBe(false);
     expect(queryDb(ws.db, `SELECT kind, external_id FROM external_handle WHERE kind LIKE 'livy-%' AND released_at IS NULL`)).toEqual([]);
+  });
+});
+
+describe('transform_movielens with a source folder that does not exist', () => {
+  it('fails before any cluster is created, naming the missing path, with no try spent', async () => {
+    const repo = repoWorkspace();
+    try {
+      const source = join(repo.out, 'no-such-download');
+      const r = await orch(repo, ['run', 'transform_movielens', '--conf', JSON.stringify({ source, output: join(repo.out, 'parquet') })]);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stdout).toMatch(/^run \S+: failed \(preflight check failed\)$/m);
+      expect(r.stdout).toContain(`✗ transform_movies: task 'transform_movies': input ${source}/movies.csv does not exist (from params.source = "${source}"`);
+      expect(r.stdout).toContain(`✗ transform_genome_tags: task 'transform_genome_tags': input ${source}/genome-tags.csv does not exist`);
+      // Nothing started: no engine, not a single try.
+      expect(enginePids(repo.db)).toEqual([]);
+      expect(existsSync(join(repo.home, 'engines'))).toBe(false);
+      expect(queryDb(repo.db, 'SELECT count(*) AS n FROM task_try')).toEqual([{ n: 0 }]);
+      expect(queryDb(repo.db, `SELECT task_id AS taskId, state FROM task_instance WHERE task_id IN ('create_cluster', 'terminate_cluster') ORDER BY task_id`)).toEqual([
+        { taskId: 'create_cluster', state: 'skipped' },
+        { taskId: 'terminate_cluster', state: 'skipped' },
+      ]);
+    } finally {
+      repo.cleanup();
+    }
   });
 });
