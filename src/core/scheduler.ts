@@ -187,11 +187,15 @@ export class Scheduler {
     this.startHeartbeat();
     let lastRefresh = 0;
     let lastHousekeeping = 0;
+    let housekeeping: Promise<unknown> | undefined;
     while (!signal.aborted && !this.storeFailure) {
       try {
-        if (this.housekeeping && Date.now() - lastHousekeeping >= this.opts.housekeepingMs) {
+        if (this.housekeeping && !housekeeping && Date.now() - lastHousekeeping >= this.opts.housekeepingMs) {
           lastHousekeeping = Date.now();
-          await this.housekeeping();
+          // In the background: reaping waits on processes and remote servers, which must not hold up new runs.
+          housekeeping = this.housekeeping()
+            .catch((err: unknown) => void this.fault(err))
+            .finally(() => (housekeeping = undefined));
         }
         if (Date.now() - lastRefresh >= this.opts.dagRefreshMs) {
           await this.dagBag.refresh();
@@ -209,6 +213,7 @@ export class Scheduler {
         signal.addEventListener('abort', onAbort, { once: true });
       });
     }
+    await housekeeping;
     if (this.storeFailure) {
       this.stopHeartbeat();
       throw this.storeFailure;

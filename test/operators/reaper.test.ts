@@ -4,7 +4,9 @@
  * headers, auth) — and never while its try is still running (it may be resumed).
  */
 import { writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logging.ts';
 import { reapClusters } from '../../src/operators/cluster/reaper.ts';
@@ -76,5 +78,51 @@ describe('the reaper', () => {
     await reapClusters(b.store, silentLogger, b.backends);
     expect((await onEngine(b, `/batches/${batchId}`)).status).toBe(404);
     expect(openHandles(b, 'livy-batch')).toEqual([]);
+  }, 120_000);
+
+  it('does not let a Livy that never answers hold up the other leftovers: it works on several at once', async () => {
+    b = await bench(['a', 'b', 'c'], LIVY);
+    // A server that accepts connections and never answers: each call to it waits out its timeout.
+    const waiting = new Set<Socket>();
+    const silent = createServer((socket) => {
+      waiting.add(socket);
+      socket.on('close', () => waiting.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    try {
+      const now = new Date().toISOString();
+      for (const task of ['a', 'b']) {
+        b.store.handles.record(b.key(task), 1, { kind: 'livy-session', externalId: '0', url: silentUrl, data: { name: `orch-op-${task}-1`, backend: 'livy' } }, now);
+      }
+      const created = await fetch(`${b.engine.url}/sessions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-requested-by': 'test' },
+        body: JSON.stringify({ kind: 'sql', name: 'orch-op-c-1' }),
+      });
+      const { id } = (await created.json()) as { id: number };
+      b.store.handles.record(b.key('c'), 1, { kind: 'livy-session', externalId: String(id), url: b.proxy.url, data: { name: 'orch-op-c-1', backend: 'livy' } }, now);
+
+      // What the reaper says, in order: a debug line per leftover it could not reach yet.
+      const said: string[] = [];
+      const logger = pino({ level: 'debug' }, { write: (line: string) => void said.push((JSON.parse(line) as { msg: string }).msg) });
+      const reaping = reapClusters(b.store, logger, b.backends);
+      let gone = false;
+      while (!gone) {
+        gone = (await onEngine(b, `/sessions/${id}`)).status === 404;
+        if (!gone) await new Promise((r) => setTimeout(r, 50));
+      }
+      // The reachable session went while both calls to the silent server were still waiting.
+      expect(said.filter((m) => m.startsWith('could not delete leftover'))).toEqual([]);
+      await reaping;
+      expect(said.filter((m) => m.startsWith('could not delete leftover')).sort()).toEqual([
+        `could not delete leftover Livy session 'orch-op-a-1' at ${silentUrl} yet`,
+        `could not delete leftover Livy session 'orch-op-b-1' at ${silentUrl} yet`,
+      ]);
+      expect(openHandles(b, 'livy-session').map((h) => h.id)).toEqual(['0', '0']); // kept, to try again later
+    } finally {
+      for (const socket of waiting) socket.destroy();
+      silent.close();
+    }
   }, 120_000);
 });

@@ -4,6 +4,7 @@
  * stopped. Only clusters of finished runs: an interrupted run may still be adopted. Livy
  * sessions and batches that ended tries left open are deleted too (livy/leftovers.ts).
  */
+import pLimit from 'p-limit';
 import { loadConfig } from '../../core/config.ts';
 import type { Logger } from '../../core/logging.ts';
 import type { Store } from '../../store/index.ts';
@@ -18,16 +19,22 @@ import { isLiveEngine, stopEngine } from './process.ts';
  */
 export async function reapClusters(store: Store, logger: Logger, backends?: Backends): Promise<number> {
   let stopped = 0;
-  for (const h of store.handles.openOfFinishedRuns('cluster')) {
-    const pid = Number(h.data?.pid);
-    if (h.data?.backend === 'embedded' && isLiveEngine(pid)) {
-      await stopEngine(pid, 10_000);
-      logger.warn({ dag: h.dagId, run: h.runId, pid }, `stopped a leftover embedded engine of a finished run (pid ${pid})`);
-      stopped++;
-    }
-    // EMR clusters are reaped by the emr backend; anything else has nothing left to stop.
-    if (h.data?.backend !== 'emr') store.handles.releaseById(h.id, new Date().toISOString());
-  }
+  // Each stop may wait out a 10 s grace: several at once, so a pile of leftovers is quick.
+  const limit = pLimit(4);
+  await Promise.all(
+    store.handles.openOfFinishedRuns('cluster').map((h) =>
+      limit(async () => {
+        const pid = Number(h.data?.pid);
+        if (h.data?.backend === 'embedded' && isLiveEngine(pid)) {
+          await stopEngine(pid, 10_000);
+          logger.warn({ dag: h.dagId, run: h.runId, pid }, `stopped a leftover embedded engine of a finished run (pid ${pid})`);
+          stopped++;
+        }
+        // EMR clusters are reaped by the emr backend; anything else has nothing left to stop.
+        if (h.data?.backend !== 'emr') store.handles.releaseById(h.id, new Date().toISOString());
+      }),
+    ),
+  );
   try {
     await reapLivyLeftovers(store, logger, backends ?? backendsFrom(loadConfig()));
   } catch (err) {

@@ -5,6 +5,7 @@
  * never touched, whatever its process: that try may be resumed (or detached and followed by
  * another process), and its owner releases what it opened.
  */
+import pLimit from 'p-limit';
 import type { Logger } from '../../core/logging.ts';
 import { LivyClient } from '../../integrations/livy/index.ts';
 import type { ExternalHandleRow, Store } from '../../store/index.ts';
@@ -28,10 +29,17 @@ export function leftoverLivyHandles(store: Store): ExternalHandleRow[] {
   return rows.map((r) => ({ ...r, data: r.data ? (JSON.parse(r.data) as Record<string, unknown>) : null }));
 }
 
+/**
+ * Livy calls the reaper makes at once: enough that one unreachable server (10 s per call)
+ * does not hold up the others for minutes, few enough not to flood a Livy.
+ */
+const REAP_CONCURRENCY = 4;
+
 /** Delete leftover sessions and batches with each one's backend settings (URL, headers, auth); returns how many. */
 export async function reapLivyLeftovers(store: Store, logger: Logger, backends: Backends): Promise<number> {
   let deleted = 0;
-  for (const h of leftoverLivyHandles(store)) {
+  const limit = pLimit(REAP_CONCURRENCY);
+  await Promise.all(leftoverLivyHandles(store).map((h) => limit(async () => {
     const what = h.kind === SESSION ? 'session' : 'batch';
     const where = { dag: h.dagId, run: h.runId, task: h.taskId, try: h.tryNumber };
     const release = () => store.handles.releaseById(h.id, new Date().toISOString());
@@ -40,13 +48,13 @@ export async function reapLivyLeftovers(store: Store, logger: Logger, backends: 
     // An embedded engine that has exited took its sessions with it.
     if (!h.url || (enginePid && !isLiveEngine(enginePid))) {
       release();
-      continue;
+      return;
     }
     if (!name) {
       // Without its name the id cannot be told from another's after a Livy restart: never delete blindly.
       logger.warn(where, `Livy ${what} ${h.externalId} at ${h.url} was left open by an ended try; it has no recorded name, so orch does not delete it`);
       release();
-      continue;
+      return;
     }
     let client: LivyClient;
     try {
@@ -54,7 +62,7 @@ export async function reapLivyLeftovers(store: Store, logger: Logger, backends: 
       client = new LivyClient({ ...backends.of(info).livyOptions(info), timeoutMs: 10_000, retry: { retries: 1 } });
     } catch (err) {
       logger.warn({ ...where, err }, `cannot reach the backend of leftover Livy ${what} '${name}'`);
-      continue;
+      return;
     }
     try {
       const expected = { name, id: Number(h.externalId) };
@@ -71,6 +79,6 @@ export async function reapLivyLeftovers(store: Store, logger: Logger, backends: 
     } finally {
       await client.close();
     }
-  }
+  })));
   return deleted;
 }
