@@ -68,6 +68,33 @@ describe('a detached try (drain, lost lease, unwritable database)', () => {
   }, 180_000);
 });
 
+describe('a try whose database fails as its statement succeeds', () => {
+  it('leaves the finished statement and its session for the resume, which completes it without running it again', async () => {
+    b = await bench(['stmt']);
+    const op = statementOperator(b.backends);
+    const out = join(b.ws.root, 'out', 'answer');
+    const options = { cluster: 'create_cluster', output: out, code: { duckdb: QUICK } };
+    const ctx = b.context('stmt');
+    // The disk fills just as the result is to be recorded.
+    const record = ctx.handles.record.bind(ctx.handles);
+    (ctx.handles as { record: typeof record }).record = (h) => {
+      if (h.data?.result !== undefined) throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_WRITE' });
+      record(h);
+    };
+    await expect(op.execute(ctx, options)).rejects.toThrow('disk I/O error');
+    const [, statementId, sessionId] = /submitted statement (\d+) to session (\d+)/.exec(b.logs('stmt').join('\n'))!;
+    expect(b.proxy.count('DELETE', `/sessions/${sessionId}`)).toBe(0);
+    expect((await onEngine(b, `/sessions/${sessionId}/statements/${statementId}`)).body.state).toBe('available');
+    expect(openHandles(b)).toEqual([{ kind: 'livy-session' }, { kind: 'livy-statement' }]);
+
+    const result = await op.resume!(b.context('stmt', { fresh: true }), options);
+    expect(result).toMatchObject({ sessionId: Number(sessionId), statementId: Number(statementId), outputDir: out });
+    expect(statementPosts(b)).toBe(1);
+    expect(await duckdb(`SELECT answer FROM ${parquet(out)}`)).toEqual([{ answer: 42 }]);
+    expect(openHandles(b)).toEqual([]);
+  }, 120_000);
+});
+
 describe('resuming a try whose statement had succeeded', () => {
   it('completes from the recorded result without touching Livy when the process died after the swap, before success was recorded', async () => {
     b = await bench(['stmt']);

@@ -20,6 +20,8 @@ export interface Work {
   /** The statement ended on the server: nothing to cancel. */
   finished: boolean;
   released: boolean;
+  /** Leave the session and statement as they are (the database failed: nothing could record their end). */
+  keep?: boolean;
 }
 
 export const SESSION = 'livy-session';
@@ -116,7 +118,7 @@ export async function release(ctx: TaskContext, work: Work): Promise<void> {
   const { client, sessionId, statementId } = work;
   try {
     if (sessionId === undefined) return;
-    if (isDetached(ctx.signal)) return quietly(() => ctx.log.info(`detached: Livy session ${sessionId} and its statement keep running for the next orch process`));
+    if (isDetached(ctx.signal) || work.keep) return quietly(() => ctx.log.info(`detached: Livy session ${sessionId} and its statement keep running for the next orch process`));
     const signal = AbortSignal.timeout(30_000);
     if (statementId !== undefined && !work.finished) {
       await client.cancelStatement(sessionId, statementId, signal).then(

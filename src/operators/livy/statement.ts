@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import type { OperatorImpl } from '../../core/operator.ts';
 import { isDetached } from '../../errors.ts';
 import { LivyClient } from '../../integrations/livy/index.ts';
+import { storeFailureKind } from '../../store/index.ts';
 import type { Dialect, ExternalHandle, StatementOptions, TaskContext } from '../../sdk/index.ts';
 import { SESSION_KIND, type ClusterInfo } from '../cluster/backend.ts';
 import type { Backends } from '../cluster/backends.ts';
@@ -87,11 +88,14 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
       ok = true;
       return value;
     } catch (err) {
+      // A write to the database failed (a full disk): the result cannot be recorded, so the
+      // statement and its session are left for the resume, as for a detached try.
+      if (storeFailureKind(err)) t.work.keep = true;
       throw explainLoss(classifyFailure(ctx, err), ctx, options.cluster, t.info);
     } finally {
       await release(ctx, t.work);
       // A detached try's statement may still be writing its staging directory.
-      if (!ok && t.local && !isDetached(ctx.signal)) discardStaging(t.output!.staging_dir);
+      if (!ok && t.local && !isDetached(ctx.signal) && !t.work.keep) discardStaging(t.output!.staging_dir);
     }
   };
 
