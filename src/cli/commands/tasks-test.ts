@@ -78,7 +78,8 @@ export function registerTasksCommands(program: Command, global: () => GlobalOpti
           });
           for (const h of taskCtx.handles.list()) {
             // Nothing is recorded, so no teardown or reaper will ever see what the task opened.
-            process.stdout.write(`\nnote: the task opened ${h.kind} ${h.externalId}${h.data?.pid ? ` (pid ${String(h.data.pid)})` : ''}${h.url ? ` at ${h.url}` : ''} and it is still there; stop it yourself when done\n`);
+            const selfStop = h.data?.backend === 'embedded' ? ' (an embedded engine also stops by itself once idle for its idleTimeout, 1 h by default)' : '';
+            process.stdout.write(`\nnote: the task opened ${h.kind} ${h.externalId}${h.data?.pid ? ` (pid ${String(h.data.pid)})` : ''}${h.url ? ` at ${h.url}` : ''} and it is still there; stop it yourself when done${selfStop}\n`);
           }
           if (result.state === 'success') {
             process.stdout.write(`\n${taskId}: success${result.value !== undefined ? `\nreturn value: ${JSON.stringify(result.value)}` : ''}\n`);
