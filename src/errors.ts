@@ -81,13 +81,10 @@ export class UnknownRunError extends OrchError {
   }
 }
 
-/** `orch run` found an interrupted run of the DAG, but another process took it over first. */
-export class RunOwnedElsewhereError extends OrchError {
-  constructor(dagId: string, runId: string) {
-    super(
-      'ORCH_RUN_OWNED_ELSEWHERE',
-      `run ${runId} of ${dagId} was interrupted and another orch process (a scheduler?) is finishing it now; follow it with \`orch runs list --dag ${dagId}\``,
-    );
+/** `orch run` was told to stop (SIGTERM, Ctrl-C) before its run started: nothing was created or left behind. */
+export class RunNotStartedError extends OrchError {
+  constructor(dagId: string) {
+    super('ORCH_RUN_NOT_STARTED', `stopped before a run of ${dagId} started; nothing was created`);
   }
 }
 
@@ -178,7 +175,7 @@ export function isDetached(signal: AbortSignal): boolean {
  */
 export class DatabaseError extends OrchError {
   constructor(
-    code: 'ORCH_DB_UNWRITABLE' | 'ORCH_DB_CORRUPT' | 'ORCH_DB_UNOPENABLE' | 'ORCH_DB_TOO_NEW',
+    code: 'ORCH_DB_UNWRITABLE' | 'ORCH_DB_CORRUPT' | 'ORCH_DB_UNOPENABLE' | 'ORCH_DB_TOO_NEW' | 'ORCH_DB_LOCKED',
     readonly file: string,
     message: string,
     options?: ErrorOptions,

@@ -40,6 +40,7 @@ const INPUT_ERRORS: ReadonlySet<string> = new Set([
   'ORCH_DB_CORRUPT',
   'ORCH_DB_UNOPENABLE',
   'ORCH_DB_TOO_NEW',
+  'ORCH_DB_LOCKED',
 ]);
 
 function version(): string {

@@ -14,6 +14,14 @@ export function databaseFailure(err: unknown, file: string): DatabaseError | und
   const code = (err as { code?: unknown } | null)?.code;
   const cause = `${describeThrown(err)}${typeof code === 'string' ? ` (${code})` : ''}`;
   if (code === 'ORCH_DB_TOO_NEW') return new DatabaseError('ORCH_DB_TOO_NEW', file, `the orch database ${file}: ${cause}`, { cause: err });
+  if (code === 'ORCH_DB_LOCKED') {
+    return new DatabaseError(
+      'ORCH_DB_LOCKED',
+      file,
+      `the orch database ${file} is locked: ${describeThrown(err)}. Find the process holding it (an open sqlite3 shell, a backup tool) and end it; nothing is lost, \`orch run <dag>\` resumes the run`,
+      { cause: err },
+    );
+  }
   if (code === 'SQLITE_READONLY_DIRECTORY') {
     // Even a reader of a WAL database needs its -shm file, which SQLite creates beside it.
     return new DatabaseError(

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { TaskDetachedError, TaskTimeoutError } from '../errors.ts';
 import type { TaskContext, TryOutcome } from '../sdk/index.ts';
-import { withTaskConsole } from './console-capture.ts';
+import { withTaskScope } from './task-scope.ts';
 import type { BoundTask } from './operator.ts';
 import { describeThrown, toError } from './thrown.ts';
 
@@ -34,7 +34,7 @@ export async function runTry(task: BoundTask, ctx: TaskContext, options: TryOpti
   try {
     const fn = options.mode === 'resume' ? task.resume! : task.execute;
     const value = await untilAbortedPlusGrace(
-      Promise.resolve().then(() => withTaskConsole(ctx.log, () => fn(ctx))),
+      Promise.resolve().then(() => withTaskScope({ log: ctx.log, fail: (err) => controller.abort(toError(err)) }, () => fn(ctx))),
       controller.signal,
       options.abortGraceMs,
     );
@@ -60,7 +60,7 @@ export async function runTry(task: BoundTask, ctx: TaskContext, options: TryOpti
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        Promise.resolve().then(() => withTaskConsole(ctx.log, () => task.cleanup!(ctx, outcome))),
+        Promise.resolve().then(() => withTaskScope({ log: ctx.log }, () => task.cleanup!(ctx, outcome))),
         new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`did not finish within ${limit / 1000} s; gave up on it`)), limit))),
       ]);
     } catch (err) {

@@ -4,9 +4,9 @@
  * ends re-evaluates at once; timers are only for retry delays.
  */
 import { PoolNotFoundError, TaskCancelledError, TaskDetachedError } from '../errors.ts';
-import type { TaskContext } from '../sdk/index.ts';
 import {
   FINISHED_TASK_STATES,
+  isStoreBusy,
   type DagRunRow,
   type Owner,
   type RunState,
@@ -18,16 +18,15 @@ import {
 import { isoAfter, type Clock } from './clock.ts';
 import type { DagDefinition, TaskDefinition } from './dags/definition.ts';
 import type { OrchEvents } from './events.ts';
-import { errorText, runTry, type TryResult } from './executor.ts';
+import { errorText } from './executor.ts';
 import type { Logger } from './logging.ts';
-import { bindTask, type BoundTask, type OperatorRegistry, type ThreadSetting } from './operator.ts';
+import { bindTask, type BoundTask, type OperatorRegistry } from './operator.ts';
 import { preflightRun } from './preflight.ts';
 import { Wakeups } from './retry.ts';
 import { RunRecords } from './run-records.ts';
 import { runStateFromLeaves } from './run-state.ts';
-import { buildTaskContext } from './task-context.ts';
+import { RunTries, TEARDOWN_RULES } from './run-tries.ts';
 import type { SlotPool } from './slots.ts';
-import { safeStack, toError } from './thrown.ts';
 import { decide } from './trigger-rules.ts';
 
 export interface DriverDeps {
@@ -50,33 +49,14 @@ export interface DriverDeps {
   fault: (err: unknown) => boolean;
 }
 
-/**
- * Why a try was stopped from outside; decides what its end is recorded as.
- * - cancel, marked: failed, no retry;  shutdown: given back, runs again;
- * - detach: nothing unless it succeeded — its work goes on outside and the next owner resumes it;
- * - lost: nothing at all — the run has a new owner, or the database cannot be written.
- */
-type StopKind = 'cancel' | 'shutdown' | 'marked' | 'detach' | 'lost';
-
-interface RunningTry {
-  tryNumber: number;
-  controller: AbortController;
-  settled: Promise<void>;
-  /** The task can continue this try in another process (it has `resume`). */
-  resumable: boolean;
-  teardown: boolean;
-  stop?: StopKind;
-}
-
 const NOT_STARTED: readonly TaskState[] = ['none', 'scheduled', 'queued', 'up_for_retry'];
-const TEARDOWN_RULES = new Set(['all_done', 'always']);
 
 export class RunDriver {
   readonly dagId: string;
   readonly runId: string;
   readonly done: Promise<RunState>;
   private resolveDone!: (s: RunState) => void;
-  private readonly running = new Map<string, RunningTry>();
+  private readonly tries: RunTries;
   /** Wake-ups for tasks waiting out a retry delay. */
   private readonly retryTimers = new Wakeups();
   private draining = false;
@@ -87,6 +67,9 @@ export class RunDriver {
   private ready = false;
 
   private readonly records: RunRecords;
+  /** Some running try could not be taken over yet (a locked database): recover() again at the next heartbeat. */
+  private recoveryPending = false;
+  private handedOver = false;
 
   constructor(
     private readonly deps: DriverDeps,
@@ -97,6 +80,7 @@ export class RunDriver {
     this.runId = run.runId;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.records = new RunRecords(deps, run.dagId, run.runId);
+    this.tries = new RunTries({ deps, dag, records: this.records, run: () => this.run, mayRetry: (task) => this.mayRetry(task) });
   }
 
   get isFinished(): boolean {
@@ -122,31 +106,48 @@ export class RunDriver {
     this.guard(() => this.evaluate());
   }
 
-  /** After adopting a run from a dead owner: resume or retry the tries it left running. */
-  recover(): void {
-    const { store, clock, owner } = this.deps;
-    for (const ti of store.tis.listForRun(this.dagId, this.runId)) {
-      const key = this.key(ti.taskId);
-      if (ti.state === 'queued') store.tis.setState(key, 'scheduled', clock.now().toISOString(), ['queued']);
-      if (ti.state !== 'running') continue;
-      const task = this.dag.tasks.get(ti.taskId);
-      const who = `pid ${ti.pid ?? '?'} on ${ti.hostname ?? '?'}`;
-      let bound: BoundTask | undefined;
-      let bindError = '';
+  /**
+   * After adopting a run: resume or retry the tries its last owner left running — one that
+   * died, or (`handedOver`) one that drained and let the run go. A try the database was too
+   * busy to take over is tried again at the next heartbeat.
+   */
+  recover(handedOver: boolean): void {
+    this.handedOver = handedOver;
+    this.recoveryPending = false;
+    for (const ti of this.deps.store.tis.listForRun(this.dagId, this.runId)) {
+      if (this.tries.has(ti.taskId)) continue;
       try {
-        bound = task && bindTask(task, this.deps.registry, this.thread());
+        this.recoverTry(ti, handedOver);
       } catch (err) {
-        bindError = `: ${errorText(err)}`;
+        if (!isStoreBusy(err)) throw err;
+        this.recoveryPending = true;
       }
-      if (task && bound?.resume && store.tis.adoptTry(key, ti.tryNumber, owner, isoAfter(clock, this.deps.leaseMs))) {
-        store.logs.append(key, ti.tryNumber, 'warn', 'orch', `the process running this try (${who}) died; resuming it in pid ${owner.pid}`, clock.now().toISOString());
-        this.deps.slots.take();
-        this.launch(task, bound, ti.tryNumber, ti.maxTries, 'resume');
-      } else {
-        const error = `the process running this try (${who}) died and the task cannot be resumed${task ? bindError : ' (it is no longer in the DAG)'}`;
-        store.logs.append(key, ti.tryNumber, 'error', 'orch', error, clock.now().toISOString());
-        this.records.failed(task, ti, ti.tryNumber, error, this.mayRetry(task));
-      }
+    }
+  }
+
+  private recoverTry(ti: TaskInstanceRow, handedOver: boolean): void {
+    const { store, clock, owner } = this.deps;
+    const key = this.key(ti.taskId);
+    if (ti.state === 'queued') store.tis.setState(key, 'scheduled', clock.now().toISOString(), ['queued']);
+    if (ti.state !== 'running') return;
+    const task = this.dag.tasks.get(ti.taskId);
+    const who = `pid ${ti.pid ?? '?'} on ${ti.hostname ?? '?'}`;
+    const what = handedOver ? `the process running this try (${who}) handed the run over` : `the process running this try (${who}) died`;
+    let bound: BoundTask | undefined;
+    let bindError = '';
+    try {
+      bound = task && bindTask(task, this.deps.registry, this.tries.thread());
+    } catch (err) {
+      bindError = `: ${errorText(err)}`;
+    }
+    if (task && bound?.resume && store.tis.adoptTry(key, ti.tryNumber, owner, isoAfter(clock, this.deps.leaseMs))) {
+      store.logs.append(key, ti.tryNumber, handedOver ? 'info' : 'warn', 'orch', `${what}; resuming it in pid ${owner.pid}`, clock.now().toISOString());
+      this.deps.slots.take();
+      this.launch(task, bound, ti.tryNumber, ti.maxTries, 'resume');
+    } else {
+      const error = `${what} and the task cannot be resumed${task ? bindError : ' (it is no longer in the DAG)'}`;
+      store.logs.append(key, ti.tryNumber, 'error', 'orch', error, clock.now().toISOString());
+      this.records.failed(task, ti, ti.tryNumber, error, this.mayRetry(task));
     }
   }
 
@@ -155,7 +156,7 @@ export class RunDriver {
     if (this.finished || !this.ready) return;
     if (this.cancelled) {
       // Teardowns keep running through a cancel; everything else must have stopped first.
-      if ([...this.running.values()].some((r) => !r.teardown)) return;
+      if (this.tries.entries().some(([, r]) => !r.teardown)) return;
       this.skipForCancel(this.cancelled);
     }
     const { store, clock } = this.deps;
@@ -175,7 +176,7 @@ export class RunDriver {
         if (ti.state === 'none') {
           // A try still stopping here (marked or cleared from outside) is running, whatever its row says
           // already: a teardown must not start before what it tears down has stopped.
-          const upstream = task.upstream.map((u) => (this.running.has(u) ? 'running' : (tis.get(u)?.state ?? 'success')));
+          const upstream = task.upstream.map((u) => (this.tries.has(u) ? 'running' : (tis.get(u)?.state ?? 'success')));
           const decision = decide(task.triggerRule, upstream);
           if (decision === 'wait') continue;
           if (decision === 'run') {
@@ -210,7 +211,7 @@ export class RunDriver {
     this.deps.store.runs.requestCancel(this.dagId, this.runId);
     this.deps.logger.info({ dag: this.dagId, run: this.runId }, `cancelling run: ${reason}`);
     // A teardown (terminate_cluster) is what a cancel must still get done: never stopped.
-    for (const [taskId, r] of this.running) if (!r.teardown) this.stopTry(taskId, r, 'cancel', new TaskCancelledError(taskId, reason));
+    for (const [taskId, r] of this.tries.entries()) if (!r.teardown) this.tries.stop(r, 'cancel', new TaskCancelledError(taskId, reason));
     this.evaluate();
   }
 
@@ -235,13 +236,12 @@ export class RunDriver {
   async drain(graceMs: number): Promise<void> {
     this.draining = true;
     this.retryTimers.clearAll();
-    for (const [taskId, r] of this.running) {
-      if (r.resumable) this.stopTry(taskId, r, 'detach', new TaskDetachedError(taskId, 'orch is shutting down'));
+    for (const [taskId, r] of this.tries.entries()) {
+      if (r.resumable) this.tries.stop(r, 'detach', new TaskDetachedError(taskId, 'orch is shutting down'));
     }
-    const settled = () => Promise.all([...this.running.values()].map((r) => r.settled));
-    await Promise.race([settled(), new Promise((r) => setTimeout(r, graceMs).unref())]);
-    for (const [taskId, r] of this.running) this.stopTry(taskId, r, 'shutdown', new TaskCancelledError(taskId, 'orch is shutting down; the try will run again'));
-    await settled();
+    await Promise.race([this.tries.settled(), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    for (const [taskId, r] of this.tries.entries()) this.tries.stop(r, 'shutdown', new TaskCancelledError(taskId, 'orch is shutting down; the try will run again'));
+    await this.tries.settled();
     if (!this.finished) this.guard(() => this.deps.store.runs.release(this.dagId, this.runId, this.deps.owner.id));
     this.finished = true;
     this.resolveDone('running');
@@ -257,8 +257,8 @@ export class RunDriver {
     this.finished = true;
     this.draining = true;
     this.retryTimers.clearAll();
-    for (const [taskId, r] of this.running) {
-      this.stopTry(taskId, r, 'lost', r.resumable ? new TaskDetachedError(taskId, reason) : new TaskCancelledError(taskId, reason));
+    for (const [taskId, r] of this.tries.entries()) {
+      this.tries.stop(r, 'lost', r.resumable ? new TaskDetachedError(taskId, reason) : new TaskCancelledError(taskId, reason));
     }
     this.deps.logger[level]({ dag: this.dagId, run: this.runId }, `stopped driving this run: ${reason}`);
     this.resolveDone('running');
@@ -271,10 +271,12 @@ export class RunDriver {
     const run = store.runs.get(this.dagId, this.runId);
     if (!run) return;
     this.run = run;
+    this.tries.retryUnrecorded();
+    if (this.recoveryPending) this.recover(this.handedOver);
     if (run.cancelRequested && !this.cancelled) return this.cancel();
-    for (const [taskId, r] of this.running) {
+    for (const [taskId, r] of this.tries.entries()) {
       const ti = store.tis.get(this.key(taskId));
-      if (ti && (ti.state !== 'running' || ti.tryNumber !== r.tryNumber)) this.stopTry(taskId, r, 'marked', new TaskCancelledError(taskId, `set to '${ti.state}' from outside`));
+      if (ti && (ti.state !== 'running' || ti.tryNumber !== r.tryNumber)) this.tries.stop(r, 'marked', new TaskCancelledError(taskId, `set to '${ti.state}' from outside`));
     }
     this.evaluate();
   }
@@ -289,24 +291,30 @@ export class RunDriver {
   }
 
   private tryStart(task: TaskDefinition, ti: TaskInstanceRow): void {
-    if (this.running.has(task.id)) return;
+    if (this.tries.has(task.id)) return;
     const { store, clock, owner, slots } = this.deps;
     let bound: BoundTask;
     try {
-      bound = bindTask(task, this.deps.registry, this.thread());
+      bound = bindTask(task, this.deps.registry, this.tries.thread());
     } catch (err) {
       return this.failBeforeStart(task, errorText(err));
     }
     if (!slots.tryTake()) return;
     let outcome: number | 'full' | 'no_pool' | 'moved';
-    outcome = store.immediate(() => {
-      const now = clock.now().toISOString();
-      if (store.tis.countActiveForDag(this.dagId, now) >= this.dag.maxActiveTasks) return 'full';
-      const poolSlots = store.dags.poolSlots(task.pool);
-      if (poolSlots === undefined) return 'no_pool';
-      if (store.tis.countActiveInPool(task.pool, now) >= poolSlots) return 'full';
-      return store.tis.startTry(this.key(task.id), ['scheduled', 'up_for_retry'], owner, clock.now().toISOString(), isoAfter(clock, this.deps.leaseMs)) ?? 'moved';
-    });
+    try {
+      outcome = store.immediate(() => {
+        const now = clock.now().toISOString();
+        if (store.tis.countActiveForDag(this.dagId, now) >= this.dag.maxActiveTasks) return 'full';
+        const poolSlots = store.dags.poolSlots(task.pool);
+        if (poolSlots === undefined) return 'no_pool';
+        if (store.tis.countActiveInPool(task.pool, now) >= poolSlots) return 'full';
+        return store.tis.startTry(this.key(task.id), ['scheduled', 'up_for_retry'], owner, clock.now().toISOString(), isoAfter(clock, this.deps.leaseMs)) ?? 'moved';
+      });
+    } catch (err) {
+      // Nothing started (a locked or failed database): the slot must not be lost with it.
+      slots.give();
+      throw err;
+    }
     if (typeof outcome !== 'number') {
       slots.give();
       if (outcome === 'no_pool') this.failBeforeStart(task, new PoolNotFoundError(task.pool, task.id).message);
@@ -316,68 +324,8 @@ export class RunDriver {
   }
 
   private launch(task: TaskDefinition, bound: BoundTask, tryNumber: number, maxTries: number, mode: 'execute' | 'resume'): void {
-    const { store, clock, logger, events } = this.deps;
     this.retryTimers.clear(task.id);
-    const controller = new AbortController();
-    const ctx: TaskContext = buildTaskContext({
-      store,
-      run: this.run,
-      taskId: task.id,
-      tryNumber,
-      maxTries,
-      signal: controller.signal,
-      clock,
-      logger,
-      onLine: (line) => events.emit('log', { dagId: this.dagId, runId: this.runId, ...line }),
-      onWriteError: (err) => void this.deps.fault(err),
-    });
-    this.emit(task.id, 'running', tryNumber);
-    ctx.log.info(`${mode === 'resume' ? 'resuming' : 'starting'} try ${tryNumber} of ${maxTries} (pid ${process.pid})`);
-    const entry: RunningTry = { tryNumber, controller, settled: Promise.resolve(), resumable: bound.resume !== undefined, teardown: TEARDOWN_RULES.has(task.triggerRule) };
-    entry.settled = runTry(bound, ctx, { mode, timeoutMs: task.executionTimeoutMs, abortGraceMs: this.deps.abortGraceMs, controller })
-      // runTry never rejects; if it somehow did, the try must still end rather than stay running.
-      .catch((err): TryResult => ({ state: 'failed', error: toError(err), aborted: false }))
-      .then((result) => this.onTryEnd(task, ctx, entry, result));
-    this.running.set(task.id, entry);
-  }
-
-  private onTryEnd(task: TaskDefinition, ctx: TaskContext, entry: RunningTry, result: TryResult): void {
-    this.running.delete(task.id);
-    this.deps.slots.give();
-    try {
-      if (entry.stop === 'lost') return; // another process owns the run, or nothing can be written: record nothing
-      if (entry.stop === 'detach' && result.state !== 'success') {
-        ctx.log.info(`try ${entry.tryNumber} detached: its work goes on, and the next orch process to own this run follows it`);
-        return;
-      }
-      this.recordEnd(task, ctx, entry, result);
-    } catch (err) {
-      if (this.deps.fault(err)) return; // the database is gone: the scheduler halts everything
-      // Whatever went wrong writing the outcome, the task must not stay 'running' forever.
-      const message = `recording the end of try ${entry.tryNumber} failed: ${errorText(err)}`;
-      this.deps.logger.error({ err, dag: this.dagId, task: task.id }, message);
-      try {
-        const ti = this.deps.store.tis.get(this.key(task.id));
-        if (ti) this.records.failed(task, ti, entry.tryNumber, message, false);
-      } catch (again) {
-        this.deps.logger.error({ err: again, dag: this.dagId, task: task.id }, 'could not record the failure either');
-      }
-    } finally {
-      this.deps.kick();
-    }
-  }
-
-  private recordEnd(task: TaskDefinition, ctx: TaskContext, entry: RunningTry, result: TryResult): void {
-    // Checked before shutdown: work that finished is kept even if a drain interrupted its cleanup.
-    if (result.state === 'success') return this.records.succeeded(task, entry.tryNumber, result.value, ctx.log);
-    if (entry.stop === 'shutdown') return this.records.interrupted(task.id, entry.tryNumber, ctx.log);
-    const message = errorText(result.error);
-    ctx.log.error(`try ${entry.tryNumber} failed: ${message}`);
-    const stack = safeStack(result.error);
-    if (stack && !(result.error instanceof TaskCancelledError)) ctx.log.debug(stack);
-    const ti = this.deps.store.tis.get(this.key(task.id));
-    const final = entry.stop === 'cancel' || entry.stop === 'marked' || (result.error as { retryable?: boolean }).retryable === false;
-    if (ti) this.records.failed(task, ti, entry.tryNumber, message, !final && this.mayRetry(task));
+    this.tries.launch(task, bound, tryNumber, maxTries, mode);
   }
 
   /** In a cancelled run only teardowns retry: they are what must still happen. */
@@ -390,14 +338,8 @@ export class RunDriver {
     if (this.records.failedBeforeStart(task.id, error)) queueMicrotask(() => this.guard(() => this.evaluate()));
   }
 
-  private stopTry(_taskId: string, r: RunningTry, kind: StopKind, reason: Error): void {
-    if (r.stop) return;
-    r.stop = kind;
-    r.controller.abort(reason);
-  }
-
   private finishIfDone(): void {
-    if (this.finished || this.draining || this.running.size > 0) return;
+    if (this.finished || this.draining || this.tries.busy) return;
     const { store } = this.deps;
     const tis = store.tis.listForRun(this.dagId, this.runId);
     if (!tis.every((ti) => FINISHED_TASK_STATES.has(ti.state))) return;
@@ -410,18 +352,6 @@ export class RunDriver {
 
   private key(taskId: string): TiKey {
     return this.records.key(taskId);
-  }
-
-  /** How this run's function tasks with isolation 'worker' reach their thread. */
-  private thread(): ThreadSetting {
-    return {
-      dagPath: this.dag.path,
-      dbFile: this.deps.store.db.name,
-      dryRun: false,
-      run: this.run,
-      abortGraceMs: this.deps.abortGraceMs,
-      onLine: (line) => this.deps.events.emit('log', { dagId: this.dagId, runId: this.runId, ...line }),
-    };
   }
 
   private emit(taskId: string, state: TaskState, tryNumber: number, error?: string): void {

@@ -25,6 +25,8 @@ export type FollowResult = { run: DagRunRow; driver?: undefined } | { run?: unde
 export async function followRun(run: DagRunRow, options: FollowOptions): Promise<FollowResult> {
   const { store, events } = options;
   const seen = new Map<string, string>();
+  // What the run looked like when following began is no news: the caller shows it from SQLite.
+  for (const ti of store.tis.listForRun(run.dagId, run.runId)) seen.set(ti.taskId, `${ti.state}/${ti.tryNumber}`);
   for (;;) {
     if (options.signal?.aborted) return { run: store.runs.get(run.dagId, run.runId)! };
     const current = store.runs.get(run.dagId, run.runId)!;

@@ -13,6 +13,9 @@ import type { PreflightFailure } from './preflight.ts';
 import { retryDelayMs } from './retry.ts';
 import { jsonValue } from './xcom-value.ts';
 
+/** The note of a run that failed its preflight check (nothing ran). */
+export const PREFLIGHT_FAILED = 'preflight check failed';
+
 export interface RecordsDeps {
   store: Store;
   clock: Clock;
@@ -103,7 +106,7 @@ export class RunRecords {
       this.deps.logger.info({ dag: this.dagId, run: this.runId, task: f.taskId }, `preflight check failed: ${f.error}`);
       this.emit(f.taskId, 'failed', 0, f.error);
     }
-    this.finishRun('failed', 'preflight check failed');
+    this.finishRun('failed', PREFLIGHT_FAILED);
   }
 
   /** The run is over. */

@@ -5,14 +5,16 @@
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { RunOwnedElsewhereError, UnknownDagError, type DatabaseError } from '../errors.ts';
+import { RunNotStartedError, UnknownDagError, type DatabaseError } from '../errors.ts';
 import type { DagRunRow, Owner, Store, TriggerSource } from '../store/index.ts';
 import { isoAfter, systemClock, type Clock } from './clock.ts';
 import type { DagDefinition } from './dags/definition.ts';
 import type { DagBag } from './dags/loader.ts';
 import { databaseFailure } from './database-failure.ts';
 import { OrchEvents } from './events.ts';
-import { LeaseKeeper } from './leases/keeper.ts';
+import { sameJson } from '../util/json.ts';
+import { processIdentity } from '../util/process.ts';
+import { Heartbeat } from './heartbeat.ts';
 import { ownerGone } from './leases/owner.ts';
 import { silentLogger, type Logger } from './logging.ts';
 import type { OperatorRegistry } from './operator.ts';
@@ -67,10 +69,8 @@ export class Scheduler {
   private readonly drivers = new Map<string, RunDriver>();
   private readonly slots: SlotPool;
   private readonly opts: Required<Omit<SchedulerOptions, 'store' | 'dagBag' | 'clock' | 'logger' | 'registry' | 'housekeeping'>>;
-  private readonly housekeeping: (() => Promise<unknown>) | undefined;
   private readonly registry: OperatorRegistry;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private readonly keeper: LeaseKeeper | undefined;
+  private readonly beat: Heartbeat;
   private readonly dbFile: string;
   private kickPending = false;
   private stopping = false;
@@ -93,18 +93,28 @@ export class Scheduler {
       housekeepingMs: options.housekeepingMs ?? 30_000,
       followPollMs: options.followPollMs ?? 250,
     };
-    this.housekeeping = options.housekeeping;
-    this.owner = { id: randomUUID(), host: hostname(), pid: process.pid };
+    this.owner = { id: randomUUID(), host: hostname(), pid: process.pid, identity: processIdentity(process.pid) };
     this.slots = createSlotPool(this.opts.parallelism);
     this.dbFile = this.store.db.name;
-    if (this.dbFile !== ':memory:') {
-      this.keeper = new LeaseKeeper({
-        dbFile: this.dbFile,
-        ownerId: this.owner.id,
-        leaseMs: this.opts.leaseMs,
-        heartbeatMs: this.opts.heartbeatMs,
-        onError: (err) => this.fault(err),
-      });
+    this.beat = new Heartbeat({
+      dbFile: this.dbFile,
+      ownerId: this.owner.id,
+      leaseMs: this.opts.leaseMs,
+      heartbeatMs: this.opts.heartbeatMs,
+      housekeepingMs: this.opts.housekeepingMs,
+      housekeeping: options.housekeeping,
+      mayHouseKeep: () => !this.stopping && !this.storeFailure,
+      onBeat: (renewInline) => this.heartbeat(renewInline),
+      onError: (err) => void this.fault(err),
+    });
+  }
+
+  /** Give a run's ownership up; a failure is left for the next heartbeat to try again. */
+  private releaseQuietly(run: { dagId: string; runId: string }): void {
+    try {
+      this.store.runs.release(run.dagId, run.runId, this.owner.id);
+    } catch (err) {
+      this.logger.warn({ err, dag: run.dagId, run: run.runId }, 'could not let the run go yet; trying again at the next heartbeat');
     }
   }
 
@@ -138,9 +148,14 @@ export class Scheduler {
       this.store.tis.expireLeases(other.dagId, other.runId, this.clock.now().toISOString());
       this.logger.warn({ dag: dagId, run: other.runId }, `run ${other.runId} of ${dagId} was interrupted with another conf; it is left for \`orch scheduler\` or \`orch run ${dagId}\` with that conf`);
     }
+    if (this.stopping) throw new RunNotStartedError(dagId);
     this.startHeartbeat();
     let driver = orphan && this.start(orphan, dag);
-    if (orphan && !driver) throw new RunOwnedElsewhereError(dagId, orphan.runId);
+    if (orphan && !driver) {
+      // Another process adopted it first (a scheduler, or the same command run twice): watch it instead.
+      const current = this.store.runs.get(dagId, orphan.runId)!;
+      return this.followTwin(current, dag, options.signal);
+    }
     const adopted = driver !== undefined;
     if (!driver) {
       // Checked and created in one transaction: two `orch run` started together make one run.
@@ -154,6 +169,11 @@ export class Scheduler {
         return { claimed: this.claim(created) };
       });
       if (decided.twin) return this.followTwin(decided.twin, dag, options.signal);
+      // Told to stop while deciding: the run just claimed is let go at once, never started.
+      if (this.stopping && decided.claimed) {
+        this.releaseQuietly(decided.claimed);
+        throw new RunNotStartedError(dagId);
+      }
       if (!decided.claimed) throw new Error('a run this process just created was claimed by another process');
       driver = this.drive(decided.claimed, dag, true);
     }
@@ -162,7 +182,7 @@ export class Scheduler {
     return { run: this.store.runs.get(dagId, driver.runId)!, state: state === 'queued' ? 'running' : state, adopted };
   }
 
-  /** Watch an identical run another process drives; adopt it if that process dies. */
+  /** Watch an identical run another process drives; adopt it if that process dies (unless this one is stopping). */
   private async followTwin(twin: DagRunRow, dag: DagDefinition, signal: AbortSignal | undefined): Promise<RunResult> {
     const followed = { ownerPid: twin.ownerPid, ownerHost: twin.ownerHost };
     this.events.emit('run', { dagId: twin.dagId, runId: twin.runId, state: 'running', followed });
@@ -185,18 +205,10 @@ export class Scheduler {
   /** `orch scheduler`: work until `signal` aborts, then drain. */
   async serve(signal: AbortSignal): Promise<void> {
     this.startHeartbeat();
+    this.beat.houseKeep();
     let lastRefresh = 0;
-    let lastHousekeeping = 0;
-    let housekeeping: Promise<unknown> | undefined;
     while (!signal.aborted && !this.storeFailure) {
       try {
-        if (this.housekeeping && !housekeeping && Date.now() - lastHousekeeping >= this.opts.housekeepingMs) {
-          lastHousekeeping = Date.now();
-          // In the background: reaping waits on processes and remote servers, which must not hold up new runs.
-          housekeeping = this.housekeeping()
-            .catch((err: unknown) => void this.fault(err))
-            .finally(() => (housekeeping = undefined));
-        }
         if (Date.now() - lastRefresh >= this.opts.dagRefreshMs) {
           await this.dagBag.refresh();
           this.recordDags();
@@ -213,12 +225,13 @@ export class Scheduler {
         signal.addEventListener('abort', onAbort, { once: true });
       });
     }
-    await housekeeping;
     if (this.storeFailure) {
       this.stopHeartbeat();
       throw this.storeFailure;
     }
     await this.drain();
+    // Reaping waits on processes and remote servers: give a round in progress a little time, not forever.
+    await this.beat.settle(HOUSEKEEPING_GRACE_MS);
   }
 
   /** One pass of the scheduler loop: cron runs, queued runs, orphaned runs. */
@@ -264,10 +277,11 @@ export class Scheduler {
     for (const dag of this.dagBag.list()) this.store.dags.upsert(dag.id, dag.file, dag.schedule, now);
   }
 
-  /** Claim a run and start driving it; undefined if another process holds it. */
+  /** Claim a run and start driving it; undefined if another process holds it, or this one is stopping. */
   private start(run: DagRunRow, dag: DagDefinition, maxRunning?: number): RunDriver | undefined {
+    if (this.stopping || this.storeFailure) return undefined;
     const claimed = this.claim(run, maxRunning);
-    return claimed && this.drive(claimed, dag, run.startDate === null);
+    return claimed && this.drive(claimed, dag, run.startDate === null, run.startDate !== null && run.ownerId === null);
   }
 
   private claim(run: DagRunRow, maxRunning?: number): DagRunRow | undefined {
@@ -282,8 +296,11 @@ export class Scheduler {
     );
   }
 
-  /** Drive a run this process has just claimed; `fresh` when it had never started (its preflight checks run first). */
-  private drive(claimed: DagRunRow, dag: DagDefinition, fresh: boolean): RunDriver {
+  /**
+   * Drive a run this process has just claimed; `fresh` when it had never started (its
+   * preflight checks run first); `handedOver` when its last owner let it go (a drain) rather than died.
+   */
+  private drive(claimed: DagRunRow, dag: DagDefinition, fresh: boolean, handedOver = false): RunDriver {
     const driver = new RunDriver(
       {
         store: this.store,
@@ -301,6 +318,14 @@ export class Scheduler {
       dag,
       claimed,
     );
+    try {
+      // Tasks added to the DAG since the run was created get their rows (Airflow's verify_integrity).
+      this.store.tis.addMissing(claimed.dagId, claimed.runId, [...dag.tasks.values()].map((t) => ({ taskId: t.id, maxTries: t.retries + 1, pool: t.pool, operator: t.operatorType })));
+    } catch (err) {
+      // Not set up (a locked database): let the run go again, so it is adopted later rather than held undriven.
+      this.releaseQuietly(claimed);
+      throw err;
+    }
     const key = driverKey(claimed);
     this.drivers.set(key, driver);
     void driver.done.then(() => {
@@ -309,9 +334,7 @@ export class Scheduler {
     });
     this.logger.info({ dag: claimed.dagId, run: claimed.runId }, fresh ? 'started run' : 'adopted run');
     this.events.emit('run', { dagId: claimed.dagId, runId: claimed.runId, state: 'running', adopted: !fresh, cancelling: claimed.cancelRequested || undefined });
-    // Tasks added to the DAG since the run was created get their rows (Airflow's verify_integrity).
-    this.store.tis.addMissing(claimed.dagId, claimed.runId, [...dag.tasks.values()].map((t) => ({ taskId: t.id, maxTries: t.retries + 1, pool: t.pool, operator: t.operatorType })));
-    if (!fresh) driver.recover();
+    if (!fresh) driver.recover(handedOver);
     // A cancel asked for while nobody owned the run is honoured before anything new starts.
     if (claimed.cancelRequested) driver.cancel();
     void driver.begin(fresh);
@@ -319,7 +342,7 @@ export class Scheduler {
   }
 
   private ownerGone(run: DagRunRow): boolean {
-    return ownerGone(run, this.clock.now(), { leaseMs: this.opts.leaseMs, me: this.owner });
+    return ownerGone(run, this.clock.now(), { me: this.owner });
   }
 
   /**
@@ -357,27 +380,28 @@ export class Scheduler {
   }
 
   private startHeartbeat(): void {
-    if (this.heartbeatTimer || this.storeFailure) return;
-    this.keeper?.start();
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.opts.heartbeatMs);
+    if (!this.storeFailure) this.beat.start();
   }
 
   private stopHeartbeat(): void {
-    this.keeper?.stop();
-    clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = undefined;
+    this.beat.stop();
   }
 
   /** Notice what other processes changed (cancel, mark, clear, a run taken over); leases are renewed by the keeper. */
-  private heartbeat(): void {
-    this.keeper?.pulse();
+  private heartbeat(renewInline: boolean): void {
     try {
-      if (!this.keeper) this.store.runs.renewLeases(this.owner.id, isoAfter(this.clock, this.opts.leaseMs));
+      if (renewInline) this.store.runs.renewLeases(this.owner.id, isoAfter(this.clock, this.opts.leaseMs));
       const owned = this.store.runs.ownedBy(this.owner.id);
       for (const [key, d] of this.drivers) {
         if (d.isFinished) continue;
         if (owned.has(key)) d.sync();
         else d.abandon();
+      }
+      // A run claimed but never driven (its set-up failed and so did letting it go): let it go now.
+      for (const key of owned) {
+        if (this.drivers.has(key)) continue;
+        const [dagId, runId] = splitKey(key);
+        this.releaseQuietly({ dagId, runId });
       }
     } catch (err) {
       this.fault(err);
@@ -385,15 +409,9 @@ export class Scheduler {
   }
 }
 
-/** Equal as JSON values, whatever the key order. */
-function sameJson(a: unknown, b: unknown): boolean {
-  const canon = (v: unknown): unknown =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y)).map(([k, x]) => [k, canon(x)]))
-      : Array.isArray(v)
-        ? v.map(canon)
-        : v;
-  return JSON.stringify(canon(a)) === JSON.stringify(canon(b));
-}
+/** How long a stopping scheduler waits for a housekeeping round in progress. */
+const HOUSEKEEPING_GRACE_MS = 5_000;
 
 const driverKey = (r: { dagId: string; runId: string }) => `${r.dagId}/${r.runId}`;
+/** DAG ids cannot contain '/', run ids can: split at the first one. */
+const splitKey = (key: string): [string, string] => [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];

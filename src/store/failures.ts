@@ -24,3 +24,13 @@ export function storeFailureKind(err: unknown): StoreFailureKind | undefined {
   if (FS_UNWRITABLE.test(code)) return 'unwritable';
   return undefined;
 }
+
+/**
+ * True for a write that found the database locked by another process past the busy timeout:
+ * not a broken file, just a wait that ran out. Worth trying again; only if it lasts is it a
+ * failure (see ORCH_DB_LOCKED).
+ */
+export function isStoreBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
+}

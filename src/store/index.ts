@@ -49,7 +49,7 @@ export function openStore(file: string): Store {
 
 export * from './types.ts';
 export { RETURN_VALUE } from './xcom.ts';
-export { storeFailureKind, type StoreFailureKind } from './failures.ts';
+export { isStoreBusy, storeFailureKind, type StoreFailureKind } from './failures.ts';
 export { SchemaTooNewError, type DbNotice } from './db.ts';
 export type { NewRun, RunFilter } from './runs.ts';
 export type { NewHandle } from './handles.ts';

@@ -126,4 +126,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX external_handle_open ON external_handle (kind, released_at);
   `,
+  /* 2: who exactly owns a run (pid space, pid, start time), so a reused pid or another container is not taken for the owner */ `
+  ALTER TABLE dag_run ADD COLUMN owner_identity TEXT;
+  `,
 ];

@@ -5,7 +5,7 @@ import type { DagRunRow, Owner, RunState } from './types.ts';
 const SELECT = `SELECT dag_id AS dagId, run_id AS runId, run_type AS runType, triggered_by AS triggeredBy,
   logical_date AS logicalDate, data_interval_start AS dataIntervalStart, data_interval_end AS dataIntervalEnd,
   conf, params, state, queued_at AS queuedAt, start_date AS startDate, end_date AS endDate,
-  owner_id AS ownerId, owner_host AS ownerHost, owner_pid AS ownerPid, lease_expires_at AS leaseExpiresAt,
+  owner_id AS ownerId, owner_host AS ownerHost, owner_pid AS ownerPid, owner_identity AS ownerIdentity, lease_expires_at AS leaseExpiresAt,
   cancel_requested AS cancelRequested, note FROM dag_run`;
 
 export type NewRun = Pick<
@@ -123,11 +123,11 @@ export class RunStore {
         if (held && !ownerIsDead(run)) return undefined;
         this.db
           .prepare(
-            `UPDATE dag_run SET owner_id = ?, owner_host = ?, owner_pid = ?, lease_expires_at = ?,
+            `UPDATE dag_run SET owner_id = ?, owner_host = ?, owner_pid = ?, owner_identity = ?, lease_expires_at = ?,
                state = 'running', start_date = coalesce(start_date, ?)
              WHERE dag_id = ? AND run_id = ?`,
           )
-          .run(owner.id, owner.host, owner.pid, leaseUntil, now, dagId, runId);
+          .run(owner.id, owner.host, owner.pid, owner.identity ?? null, leaseUntil, now, dagId, runId);
         return this.get(dagId, runId);
       })
       .immediate();
@@ -159,7 +159,7 @@ export class RunStore {
   release(dagId: string, runId: string, ownerId: string): void {
     this.db
       .prepare(
-        `UPDATE dag_run SET owner_id = NULL, owner_host = NULL, owner_pid = NULL, lease_expires_at = NULL
+        `UPDATE dag_run SET owner_id = NULL, owner_host = NULL, owner_pid = NULL, owner_identity = NULL, lease_expires_at = NULL
          WHERE dag_id = ? AND run_id = ? AND owner_id = ?`,
       )
       .run(dagId, runId, ownerId);
@@ -183,7 +183,7 @@ export class RunStore {
     this.db
       .prepare(
         `UPDATE dag_run SET state = ?, end_date = ?, note = coalesce(?, note), owner_id = NULL, owner_host = NULL,
-           owner_pid = NULL, lease_expires_at = NULL WHERE dag_id = ? AND run_id = ?`,
+           owner_pid = NULL, owner_identity = NULL, lease_expires_at = NULL WHERE dag_id = ? AND run_id = ?`,
       )
       .run(state, now, note ?? null, dagId, runId);
   }

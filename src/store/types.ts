@@ -44,6 +44,8 @@ export interface DagRunRow {
   ownerId: string | null;
   ownerHost: string | null;
   ownerPid: number | null;
+  /** The owner process's exact identity on its machine (see processIdentity); null where unknown. */
+  ownerIdentity: string | null;
   leaseExpiresAt: string | null;
   cancelRequested: boolean;
   note: string | null;
@@ -117,4 +119,6 @@ export interface Owner {
   id: string;
   host: string;
   pid: number;
+  /** Its exact identity on this machine, where the OS can tell (see src/util/process.ts). */
+  identity?: string;
 }

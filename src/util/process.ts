@@ -1,5 +1,5 @@
 /** Checks on local processes by pid. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 
 /** True while a process with this pid exists and has not exited (a zombie has). */
 export function pidAlive(pid: number): boolean {
@@ -16,20 +16,32 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-let bootTimeMs: number | undefined;
+/**
+ * What this machine's process ids mean: the kernel's boot id and this process's pid
+ * namespace. Two processes with the same key see the same pids; undefined where /proc is not
+ * there (macOS).
+ */
+export function pidSpace(): string | undefined {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    return `${boot}/${readlinkSync('/proc/self/ns/pid')}`;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
- * When the process `pid` started (ms since the epoch), from /proc; undefined where /proc is
- * not there. Tells a live owner from an unrelated process that reused its pid.
+ * Who the process `pid` is, exactly: the pid space, the pid and when it started (field 22 of
+ * /proc/<pid>/stat, in clock ticks since boot). A pid reused by another process gets another
+ * identity. Undefined if the process is gone or /proc is not there.
  */
-export function processStartedAt(pid: number): number | undefined {
+export function processIdentity(pid: number): string | undefined {
+  const space = pidSpace();
+  if (!space) return undefined;
   try {
-    bootTimeMs ??= Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]) * 1000;
-    // Field 22 (starttime, in clock ticks since boot) counts from after the ") " that ends field 2.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    const ticks = Number(fields[19]);
-    // USER_HZ is 100 on every Linux orch runs on; /proc gives no portable way to read it.
-    return Number.isFinite(ticks) && bootTimeMs ? bootTimeMs + ticks * 10 : undefined;
+    // Fields from 3 on follow the ") " that closes field 2 (the command, which may hold spaces).
+    const starttime = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19];
+    return `${space}/${pid}/${starttime}`;
   } catch {
     return undefined;
   }

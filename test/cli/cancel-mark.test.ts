@@ -43,7 +43,8 @@ const runIdOf = (stdout: string) => /^(?:resumed )?run (\S+): /m.exec(stdout)![1
 /** `orch run pipe` holding in `work`, and its run id once `work` runs. */
 async function holdingRun(): Promise<{ proc: OrchProcess; runId: string }> {
   const proc = spawnOrch(ws, ['run', 'pipe', '--conf', '{"hold": true}']);
-  await waitFor('work to be running', () => db.tasks('pipe').work?.state === 'running', 20_000, () => proc.stdout + proc.stderr);
+  // Running in the database is not yet running in the process: wait for the task's own mark too.
+  await waitFor('work to be running', () => db.tasks('pipe').work?.state === 'running' && counter.count('work') === 1, 20_000, () => proc.stdout + proc.stderr);
   return { proc, runId: db.runs('pipe')[0]!.runId };
 }
 

@@ -240,7 +240,7 @@ describe('orch logs', () => {
 });
 
 describe('orch run on SIGTERM', () => {
-  it('lets the running task finish, starts nothing new, exits 1 saying how to finish the run; the next orch run finishes it', async () => {
+  it('lets the running task finish, starts nothing new, exits 143 saying how to finish the run; the next orch run finishes it', async () => {
     ws.writeDag(
       'stoppable',
       `${counter.snippet}
@@ -250,12 +250,12 @@ describe('orch run on SIGTERM', () => {
        export default d;`,
     );
     const run = spawnOrch(ws, ['run', 'stoppable']);
-    const runId = await waitFor('a to be running', () => db.tasks('stoppable').a?.state === 'running' && db.runs('stoppable')[0]!.runId, 20_000, () => run.stderr);
+    const runId = await waitFor('a to be running', () => db.tasks('stoppable').a?.state === 'running' && counter.count('a') === 1 && db.runs('stoppable')[0]!.runId, 20_000, () => run.stderr);
     run.child.kill('SIGTERM');
     await run.waitForOutput(/SIGTERM: no new tasks start; running function tasks get a grace period to finish/, 'orch run to start draining');
     counter.signal('release-a'); // a ends within the drain's grace period
     const { code } = await run.waitForExit(30_000);
-    expect(code, run.stdout + run.stderr).toBe(1);
+    expect(code, run.stdout + run.stderr).toBe(143);
     expect(run.stdout).toContain(`run ${runId}: running`);
     expect(run.stdout).toMatch(/the run is not finished; `orch run stoppable` or `orch scheduler` will finish it/);
     expect(counter.count('b')).toBe(0);
@@ -297,7 +297,7 @@ describe('orch run twice at once', () => {
   it('takes the run over and finishes it when the process it follows dies', async () => {
     slowDag();
     const first = spawnOrch(ws, ['run', 'slowstart']);
-    await waitFor('work to be running', () => db.tasks('slowstart').work?.state === 'running', 30_000, () => first.stderr);
+    await waitFor('work to be running', () => db.tasks('slowstart').work?.state === 'running' && counter.count('work') === 1, 30_000, () => first.stderr);
     const second = spawnOrch(ws, ['run', 'slowstart']);
     await second.waitForOutput(/following it/, 'the second orch run to follow the first');
     first.child.kill('SIGKILL');
@@ -309,6 +309,26 @@ describe('orch run twice at once', () => {
     expect(db.runs('slowstart')).toEqual([expect.objectContaining({ state: 'success' })]);
     // work has no resume: the dead process's try counts as failed and the task is retried, as after any crash.
     expect(counter.count('work')).toBe(2);
+  });
+
+  it('stops only following on SIGTERM or Ctrl-C: the run goes on in the first', async () => {
+    slowDag();
+    const first = spawnOrch(ws, ['run', 'slowstart']);
+    await waitFor('work to be running', () => db.tasks('slowstart').work?.state === 'running' && counter.count('work') === 1, 30_000, () => first.stderr);
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const follower = spawnOrch(ws, ['run', 'slowstart']);
+      await follower.waitForOutput(/following it/, 'the second orch run to follow the first');
+      follower.child.kill(signal);
+      const { code } = await follower.waitForExit(30_000);
+      expect(code, follower.stderr).toBe(signal === 'SIGTERM' ? 143 : 130);
+      expect(follower.stderr).toContain('stopped following; the run goes on in the process that drives it');
+      expect(follower.stdout).toMatch(/the run is not finished; it goes on in the process that drives it/);
+    }
+    expect(db.tasks('slowstart').work?.state).toBe('running');
+    counter.signal('finish');
+    expect((await first.waitForExit()).code).toBe(0);
+    expect(db.runs('slowstart')).toEqual([expect.objectContaining({ state: 'success' })]);
+    expect(counter.count('work')).toBe(1);
   });
 
   it('starts a second run when the conf differs', async () => {

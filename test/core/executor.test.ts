@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { workspace, type Workspace } from '../helpers/dags.ts';
 import { harness, type Harness } from '../helpers/scheduler.ts';
+import { DbView, orch } from '../helpers/cli.ts';
 
 let ws: Workspace;
 let h: Harness | undefined;
@@ -16,8 +17,8 @@ afterEach(() => {
   ws.cleanup();
 });
 
-async function run(dagId: string) {
-  h = await harness(ws);
+async function run(dagId: string, options: Parameters<typeof harness>[1] = {}) {
+  h = await harness(ws, options);
   const result = await h.scheduler.runDag(dagId);
   const ti = (taskId: string) => h!.store.tis.get({ dagId, runId: result.run.runId, taskId })!;
   const lines = (taskId: string, tryNumber = 1) => h!.store.logs.read({ dagId, runId: result.run.runId, taskId }, tryNumber);
@@ -101,11 +102,12 @@ describe("isolation: 'worker'", () => {
       d.task({ id: 'forever', isolation: 'worker', executionTimeout: '300ms', run: () => { while (true) {} } });
       d.task({ id: 'meanwhile', run: async () => { for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 50)); return 'done'; } });
       export default d;`);
-    // Were 'forever' inline, the run would never end: its loop never yields.
-    const r = await run('stuck');
+    // Were 'forever' inline, the run would never end: its loop never yields. Its thread cannot
+    // even take the abort, so it is terminated without waiting out the (long) grace.
+    const r = await run('stuck', { abortGraceMs: 60_000 });
     expect(r.state).toBe('failed');
     expect(r.ti('forever').error).toBe("task 'forever' exceeded its executionTimeout of 300 ms and was aborted");
-    expect(r.lines('forever').map((l) => l.message)).toContain('the worker thread did not stop within 1 s of the abort; terminated it');
+    expect(r.lines('forever').map((l) => l.message)).toContain('the worker thread did not take the abort within 1 s (stuck in synchronous work); terminated it');
     expect(r.ti('meanwhile').state).toBe('success');
   });
 
@@ -155,5 +157,34 @@ describe("isolation: 'worker'", () => {
     expect(h.bag.errors().map((e) => e.message)).toEqual([
       expect.stringContaining("task 'create': isolation 'worker' is for function tasks (run); operator tasks wait on I/O and always run inline"),
     ]);
+  });
+});
+
+describe('an error that escapes a task (thrown in a callback, a promise nobody awaited)', () => {
+  it('fails that try, and the process and its other tasks go on', async () => {
+    ws.writeDag('escapes', `
+      const d = dag({ id: 'escapes' });
+      d.task({ id: 'timer_throws', run: (ctx) => new Promise((_, reject) => {
+        setTimeout(() => { throw new Error('boom in a timer'); }, 10);
+        ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
+      }) });
+      d.task({ id: 'not_awaited', run: async (ctx) => {
+        void Promise.reject(new Error('nobody awaited me'));
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+      } });
+      d.task({ id: 'steady', run: async () => { await new Promise((r) => setTimeout(r, 300)); return 'fine'; } });
+      export default d;`);
+    const r = await orch(ws, ['run', 'escapes']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toContain('✗ timer_throws: boom in a timer');
+    expect(r.stdout).toContain('✗ not_awaited: nobody awaited me');
+    expect(r.stdout).toMatch(/\] steady success/);
+    const db = new DbView(ws.db);
+    try {
+      const [run] = db.runs('escapes');
+      expect(db.logs('escapes', run!.runId, 'timer_throws', 1)).toContain("an error escaped the task's code (thrown in a callback, or a promise nobody awaited): boom in a timer");
+    } finally {
+      db.close();
+    }
   });
 });

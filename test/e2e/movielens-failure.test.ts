@@ -116,7 +116,7 @@ describe('transform_movielens with a source folder that does not exist', () => {
     try {
       const source = join(repo.out, 'no-such-download');
       const r = await orch(repo, ['run', 'transform_movielens', '--conf', JSON.stringify({ source, output: join(repo.out, 'parquet') })]);
-      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.code, r.stdout + r.stderr).toBe(2);
       expect(r.stdout).toMatch(/^run \S+: failed \(preflight check failed\)$/m);
       expect(r.stdout).toContain(`✗ transform_movies: task 'transform_movies': input ${source}/movies.csv does not exist (from params.source = "${source}"`);
       expect(r.stdout).toContain(`✗ transform_genome_tags: task 'transform_genome_tags': input ${source}/genome-tags.csv does not exist`);

@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { createLogger } from '../../core/logging.ts';
 import type { RunResult } from '../../core/scheduler.ts';
-import { DatabaseError } from '../../errors.ts';
+import { PREFLIGHT_FAILED } from '../../core/run-records.ts';
+import { DatabaseError, RunNotStartedError } from '../../errors.ts';
 import { createRun } from '../../core/runs/create-run.ts';
 import { parseConf } from '../../core/runs/params.ts';
 import { openContext, type CliContext } from '../context.ts';
@@ -84,22 +85,38 @@ async function runInForeground(ctx: CliContext, dagId: string, conf: Record<stri
   });
   display.attach(scheduler.events, () => runId);
   const following = new AbortController();
+  /** The signal that interrupted the command, for its exit code (130, 143) and messages. */
+  let interrupted: 'SIGINT' | 'SIGTERM' | undefined;
   let presses = 0;
   const onSigint = () => {
     presses++;
+    interrupted ??= 'SIGINT';
     if (followed) {
       process.stderr.write('\nstopped following; the run goes on in the process that drives it\n');
       following.abort();
+    } else if (!runId) {
+      process.stderr.write('\nstopping before the run starts\n');
+      void scheduler.drain(0);
     } else if (presses === 1) {
       process.stderr.write('\ncancelling the run: running tasks are stopped, teardown tasks (terminate_cluster) still run. Ctrl-C again stops waiting and leaves the run for the next `orch run` to finish\n');
-      if (runId) scheduler.cancel(dag.id, runId, 'cancelled from the terminal (Ctrl-C)');
+      scheduler.cancel(dag.id, runId, 'cancelled from the terminal (Ctrl-C)');
     } else if (presses === 2) {
       process.stderr.write(`\nleaving the run unfinished: Livy work and the cluster are left as they are; \`orch run ${dag.id}\` finishes the cancel. Ctrl-C once more quits at once\n`);
       void scheduler.drain(0);
     } else process.exit(130);
   };
   const onSigterm = () => {
-    process.stderr.write(`\nSIGTERM: no new tasks start; running function tasks get a grace period to finish, Livy statements keep running; the run is left for \`orch run ${dag.id}\` or \`orch scheduler\` to finish\n`);
+    interrupted = 'SIGTERM';
+    if (followed) {
+      process.stderr.write('\nSIGTERM: stopped following; the run goes on in the process that drives it\n');
+      following.abort();
+      return;
+    }
+    process.stderr.write(
+      runId
+        ? `\nSIGTERM: no new tasks start; running function tasks get a grace period to finish, Livy statements keep running; the run is left for \`orch run ${dag.id}\` or \`orch scheduler\` to finish\n`
+        : '\nSIGTERM: stopping before the run starts\n',
+    );
     void scheduler.drain();
   };
   process.on('SIGINT', onSigint);
@@ -108,8 +125,13 @@ async function runInForeground(ctx: CliContext, dagId: string, conf: Record<stri
     await reapClusters(ctx.store, logger, backendsFrom(ctx.config));
     const result = await scheduler.runDag(dag.id, { conf, triggeredBy: 'cli', signal: following.signal });
     display.stop();
-    return printResult(ctx, dag.id, result, presses);
+    return printResult(ctx, dag.id, result, interrupted);
   } catch (err) {
+    if (err instanceof RunNotStartedError) {
+      display.stop();
+      process.stderr.write(`${err.message}\n`);
+      return exitCodeOf(interrupted ?? 'SIGTERM');
+    }
     if (!(err instanceof DatabaseError)) throw err;
     display.stop();
     // Whatever is still settling must not keep the process up: nothing more can be recorded anyway.
@@ -125,7 +147,15 @@ async function runInForeground(ctx: CliContext, dagId: string, conf: Record<stri
   }
 }
 
-function printResult(ctx: CliContext, dagId: string, result: RunResult, presses: number): number {
+/** What a shell expects from a command a signal interrupted: 128 + the signal's number. */
+const exitCodeOf = (signal: 'SIGINT' | 'SIGTERM') => (signal === 'SIGINT' ? 130 : 143);
+
+/**
+ * The run's outcome, outputs and where its logs are. Exit code: 0 success, 1 failed, 2 when
+ * its preflight check failed (bad input, nothing ran), 130/143 when Ctrl-C or SIGTERM
+ * interrupted the command (the run was cancelled, or left to finish later).
+ */
+function printResult(ctx: CliContext, dagId: string, result: RunResult, interrupted: 'SIGINT' | 'SIGTERM' | undefined): number {
   const { run } = result;
   const tis = ctx.store.tis.listForRun(dagId, run.runId);
   const by = result.followed && !result.adopted ? ` (driven by pid ${result.followed.ownerPid ?? '?'})` : '';
@@ -140,7 +170,9 @@ function printResult(ctx: CliContext, dagId: string, result: RunResult, presses:
   if (result.state === 'running') {
     const how = result.followed && !result.adopted ? 'it goes on in the process that drives it' : `\`orch run ${dagId}\` or \`orch scheduler\` will finish it`;
     process.stdout.write(`the run is not finished; ${how}\n`);
-    return presses > 0 ? 130 : 1;
   }
+  if (interrupted) return exitCodeOf(interrupted);
+  if (result.state === 'running') return 1;
+  if (run.note === PREFLIGHT_FAILED) return 2;
   return result.state === 'success' ? 0 : 1;
 }

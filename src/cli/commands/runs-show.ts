@@ -27,7 +27,7 @@ export function registerRunShowCommand(runs: Command, global: () => GlobalOption
 
 /** What `runs show --json` prints; the text view is drawn from the same object. */
 export interface RunView {
-  run: Omit<DagRunRow, 'ownerId' | 'ownerHost' | 'ownerPid' | 'leaseExpiresAt'> & {
+  run: Omit<DagRunRow, 'ownerId' | 'ownerHost' | 'ownerPid' | 'ownerIdentity' | 'leaseExpiresAt'> & {
     durationMs: number | null;
     /** The process driving the run, while it is unfinished; `alive: false` when it is gone. */
     owner: { host: string | null; pid: number | null; leaseExpiresAt: string | null; alive: boolean } | null;

@@ -1,6 +1,8 @@
 /** `orch scheduler`: cron runs, triggered runs and adoption of orphaned runs, until SIGTERM. */
 import type { Command } from 'commander';
 import { createLogger } from '../../core/logging.ts';
+import { DatabaseError } from '../../errors.ts';
+import { action } from '../action.ts';
 import { openContext } from '../context.ts';
 import type { GlobalOptions } from '../main.ts';
 
@@ -8,7 +10,7 @@ export function registerSchedulerCommand(program: Command, global: () => GlobalO
   program
     .command('scheduler')
     .description('run the scheduler: create runs from cron schedules, start triggered runs, finish orphaned ones')
-    .action(async () => {
+    .action(action(async () => {
       const ctx = await openContext(global());
       const logger = createLogger();
       try {
@@ -32,8 +34,14 @@ export function registerSchedulerCommand(program: Command, global: () => GlobalO
       try {
         await scheduler.serve(stop.signal);
         logger.info('scheduler stopped');
+      } catch (err) {
+        if (!(err instanceof DatabaseError)) throw err;
+        // Runs were left as after a crash; whatever is still settling must not keep the process up.
+        setTimeout(() => process.exit(1), 5_000).unref();
+        process.stderr.write(`error ${err.code}: ${err.message}\nthe runs it was driving are left unfinished; once the database is usable, \`orch scheduler\` (or \`orch run <dag>\`) resumes them\n`);
+        return 1;
       } finally {
         ctx.close();
       }
-    });
+    }));
 }

@@ -47,6 +47,7 @@ export function registerTasksCommands(program: Command, global: () => GlobalOpti
           ownerId: null,
           ownerHost: null,
           ownerPid: null,
+          ownerIdentity: null,
           leaseExpiresAt: null,
           cancelRequested: false,
           note: null,

@@ -16,6 +16,9 @@ export interface ThreadOptions {
   onLine?: (line: Extract<ThreadMessage, { type: 'line' }>['line']) => void;
 }
 
+/** How long a thread gets to acknowledge an abort before it counts as stuck. */
+const STUCK_AFTER_MS = 1_000;
+
 /** Run the try in its own worker thread; settles with the task's value or error. */
 export function runInThread(ctx: TaskContext, options: ThreadOptions): Promise<unknown> {
   return new Promise((resolve, reject) => {
@@ -30,18 +33,25 @@ export function runInThread(ctx: TaskContext, options: ThreadOptions): Promise<u
       fn();
       void worker.terminate();
     };
+    let heard = false;
+    const terminate = (why: string) => {
+      ctx.log.warn(`the worker thread ${why}; terminated it`);
+      finish(() => reject(ctx.signal.reason));
+    };
     const onAbort = () => {
       worker.postMessage({ type: 'abort', reason: toWire(ctx.signal.reason) });
       // A little inside the executor's own grace, so the thread is gone (and says so) before the try is recorded.
-      graceTimer = setTimeout(() => {
-        ctx.log.warn(`the worker thread did not stop within ${options.abortGraceMs / 1000} s of the abort; terminated it`);
-        finish(() => reject(ctx.signal.reason));
-      }, Math.max(0, options.abortGraceMs - 100));
+      const grace = Math.max(0, options.abortGraceMs - 100);
+      graceTimer = setTimeout(() => terminate(`did not stop within ${options.abortGraceMs / 1000} s of the abort`), grace);
+      // A thread whose event loop is free answers at once; one stuck in synchronous work never will.
+      const askMs = Math.min(STUCK_AFTER_MS, grace);
+      setTimeout(() => heard || settled || terminate(`did not take the abort within ${askMs / 1000} s (stuck in synchronous work)`), askMs).unref();
     };
     if (ctx.signal.aborted) onAbort();
     else ctx.signal.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (m: ThreadMessage) => {
-      if (m.type === 'line') options.onLine?.(m.line);
+      if (m.type === 'aborting') heard = true;
+      else if (m.type === 'line') options.onLine?.(m.line);
       else if (m.ok) finish(() => resolve(m.value));
       else finish(() => reject(fromWire(m.error)));
     });

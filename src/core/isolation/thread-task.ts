@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isDag, type TaskContext } from '../../sdk/index.ts';
 import { openStore, type DagRunRow } from '../../store/index.ts';
-import { withTaskConsole } from '../console-capture.ts';
+import { withTaskScope } from '../task-scope.ts';
 import { silentLogger } from '../logging.ts';
 import { buildTaskContext } from '../task-context.ts';
 import type { ThreadMessage, ThreadTaskInput, WireError } from './wire.ts';
@@ -21,10 +21,13 @@ export async function runTaskInThread(importDagFile: ImportDagFile): Promise<voi
   const input = workerData as ThreadTaskInput;
   const port = parentPort!;
   const controller = new AbortController();
-  port.on('message', (m: { type: 'abort'; reason: WireError }) => {
-    if (m.type === 'abort') controller.abort(fromWire(m.reason));
-  });
   const send = (m: ThreadMessage) => port.postMessage(m);
+  port.on('message', (m: { type: 'abort'; reason: WireError }) => {
+    if (m.type !== 'abort') return;
+    // Said at once: a thread that cannot even say this is stuck, and is terminated without waiting.
+    send({ type: 'aborting' });
+    controller.abort(fromWire(m.reason));
+  });
   const store = openStore(input.dryRun ? ':memory:' : input.dbFile);
   try {
     const fn = await findFunction(input, importDagFile);
@@ -42,7 +45,8 @@ export async function runTaskInThread(importDagFile: ImportDagFile): Promise<voi
       // The scheduler thread notices an unwritable database through its own writes.
       onWriteError: () => undefined,
     });
-    const value = await withTaskConsole(ctx.log, () => fn(ctx));
+    // An error that escapes the code ends the try at once: the thread is terminated after this message.
+    const value = await withTaskScope({ log: ctx.log, fail: (err) => send({ type: 'done', ok: false, error: toWire(err) }) }, () => fn(ctx));
     try {
       send({ type: 'done', ok: true, value });
     } catch (err) {

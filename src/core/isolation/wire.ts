@@ -16,6 +16,7 @@ export interface ThreadTaskInput {
 
 export type ThreadMessage =
   | { type: 'line'; line: { taskId: string; tryNumber: number; level: string; source: string; message: string } }
+  | { type: 'aborting' }
   | { type: 'done'; ok: true; value: unknown }
   | { type: 'done'; ok: false; error: WireError };
 

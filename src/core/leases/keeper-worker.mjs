@@ -20,15 +20,29 @@ const renew = db.transaction((until) => {
 
 let stalledSince = 0;
 let failed = false;
+let renewedAt = Date.now();
 
 function beat() {
   if (failed) return;
   try {
     renew(new Date(Date.now() + leaseMs).toISOString());
+    renewedAt = Date.now();
   } catch (err) {
+    const code = typeof err?.code === 'string' ? err.code : '';
+    // Locked by another process past the busy timeout: try again next beat, while the lease holds.
+    if (/^SQLITE_(BUSY|LOCKED)/.test(code)) {
+      if (Date.now() - renewedAt < leaseMs / 2) return;
+      failed = true;
+      parentPort.postMessage({
+        type: 'error',
+        code: 'ORCH_DB_LOCKED',
+        message: `another process has kept the database locked for ${Math.round((Date.now() - renewedAt) / 1000)} s, so this process cannot renew its leases (${code})`,
+      });
+      return;
+    }
     // The main thread decides what a failed write means (the database is unusable: halt).
     failed = true;
-    parentPort.postMessage({ type: 'error', code: err?.code, message: err?.message ?? String(err) });
+    parentPort.postMessage({ type: 'error', code, message: err?.message ?? String(err) });
     return;
   }
   const last = Number(Atomics.load(mainBeat, 0));

@@ -1,12 +1,13 @@
 /** What keeps runs from hanging or lying when things go wrong around them. */
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cancelRun } from '../../../src/core/run-commands.ts';
 import { runTry } from '../../../src/core/executor.ts';
 import type { TaskContext } from '../../../src/sdk/index.ts';
 import { waitFor } from '../../helpers/cli.ts';
-import { workspace, type Workspace } from '../../helpers/dags.ts';
+import { REPO, workspace, type Workspace } from '../../helpers/dags.ts';
 import { harness } from '../../helpers/scheduler.ts';
 
 let ws: Workspace;
@@ -89,6 +90,35 @@ describe('runs that must not hang', () => {
     expect(h.store.xcom.get({ dagId: 'stolen', runId, taskId: 'a' }, 'return_value').found).toBe(false);
     h.close();
   });
+});
+
+describe('a database locked by another process past the busy timeout', () => {
+  it('records the end of a try once the lock is gone, instead of losing it or failing the try; the run finishes', async () => {
+    const go = join(ws.root, 'go');
+    ws.writeDag('locked', `
+      import { existsSync } from 'node:fs';
+      const d = dag({ id: 'locked' });
+      const a = d.task({ id: 'a', run: async (ctx) => { while (!existsSync(${JSON.stringify(go)})) { if (ctx.signal.aborted) throw ctx.signal.reason; await new Promise((r) => setTimeout(r, 20)); } return 42; } });
+      d.task({ id: 'b', upstream: [a], run: (ctx) => ctx.xcom.pull<number>('a') + 1 });
+      export default d;`);
+    // Leases outlast the lock: this is about a write that waits, not about a lost lease.
+    const h = await harness(ws, { leaseMs: 120_000 });
+    const done = h.scheduler.runDag('locked');
+    await waitFor('a to start', () => h.store.tis.listForRun('locked', h.store.runs.list({ dagId: 'locked' })[0]?.runId ?? '').some((t) => t.state === 'running'));
+    // Another process holds the write lock for longer than the 10 s busy timeout (an open sqlite3 shell, a backup).
+    const holder = spawn(process.execPath, ['-e', `
+      const db = new (require(${JSON.stringify(join(REPO, 'node_modules/better-sqlite3'))}))(${JSON.stringify(ws.db)});
+      db.exec('BEGIN IMMEDIATE'); console.log('locked');
+      setTimeout(() => { db.exec('COMMIT'); db.close(); }, 13_000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+    writeFileSync(go, '');
+    const { run, state } = await done;
+    expect(state).toBe('success');
+    const key = (taskId: string) => ({ dagId: 'locked', runId: run.runId, taskId });
+    expect(h.store.tis.get(key('a'))).toMatchObject({ state: 'success', tryNumber: 1 });
+    expect(h.store.xcom.get(key('b'), 'return_value')).toEqual({ found: true, value: 43 });
+    h.close();
+  }, 120_000);
 });
 
 describe('a run taken over by another process', () => {
