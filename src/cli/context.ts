@@ -32,9 +32,16 @@ export interface CliContext {
   close(): void;
 }
 
+/** The database file the command opened, so an SQLite error escaping it can name the file. */
+let openedDbFile: string | undefined;
+
+/** The database file this process opened through openContext, if any. */
+export const openedDatabase = (): string | undefined => openedDbFile;
+
 /** Open config, store and (when `loadDags`) the DAG bag. */
 export async function openContext(overrides: ConfigOverrides = {}, loadDags = true): Promise<CliContext> {
   const config = loadConfig(overrides);
+  openedDbFile = config.dbFile;
   const store = openStoreExplained(config.dbFile);
   // Only when it changed: commands that merely read must work on a read-only database.
   for (const [name, slots] of Object.entries(config.pools)) if (store.dags.poolSlots(name) !== slots) store.dags.setPool(name, slots);

@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help } from 'commander';
 import { OrchError } from '../errors.ts';
+import { databaseFailure } from '../core/database-failure.ts';
 import { takeExitCode } from './action.ts';
+import { openedDatabase } from './context.ts';
 import { registerDagCommands } from './commands/dags.ts';
 import { registerEngineCommand } from './commands/engine.ts';
 import { registerSampleCommand } from './commands/sample.ts';
@@ -75,10 +77,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
     return takeExitCode();
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      return err.exitCode === 0 ? 0 : 2;
+  } catch (thrown) {
+    if (thrown instanceof CommanderError) {
+      return thrown.exitCode === 0 ? 0 : 2;
     }
+    const err = asDatabaseFailure(thrown);
     if (err instanceof OrchError) {
       process.stderr.write(`error ${err.code}: ${err.message}\n`);
       return INPUT_ERRORS.has(err.code) ? 2 : 1;
@@ -86,6 +89,18 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
     return 1;
   }
+}
+
+/**
+ * An SQLite error that escaped a command (a page found damaged by a query, a write to a
+ * read-only file) as the one line naming the database file; any other error unchanged.
+ */
+function asDatabaseFailure(err: unknown): unknown {
+  const file = openedDatabase();
+  const code = (err as { code?: unknown } | null)?.code;
+  // Only SQLite's own codes: an ENOENT or EACCES escaping a command is about some other file.
+  if (!file || typeof code !== 'string' || !code.startsWith('SQLITE_')) return err;
+  return databaseFailure(err, file) ?? err;
 }
 
 /** A usage error in a subcommand ends with that command's usage line, not orch's. */

@@ -76,7 +76,7 @@ export function markTask(
     const result: MarkResult = { marked: [], unchanged: [], teardownsLeft: below.filter((t) => teardowns.has(t)), runState: run.state };
     for (const t of selected) {
       if (current.get(t) === state) result.unchanged.push(t);
-      else if (store.tis.setState({ dagId: dag.id, runId, taskId: t }, state, now.toISOString(), undefined, `marked ${state} by a user`)) result.marked.push(t);
+      else if (store.tis.setState({ dagId: dag.id, runId, taskId: t }, state, now.toISOString(), undefined, markNote(state))) result.marked.push(t);
     }
     if (FINISHED_RUN_STATES.has(run.state) && run.note !== 'cancelled') {
       const states = new Map(store.tis.listForRun(dag.id, runId).map((t) => [t.taskId, t.state]));
@@ -88,6 +88,14 @@ export function markTask(
     }
     return result;
   });
+}
+
+/** What a mark records as the task's error, so views can tell a state set by hand from one a try reached. */
+const markNote = (state: 'success' | 'failed'): string => `marked ${state} by a user`;
+
+/** True when the task's state was set by `markTask` (and nothing ran it since). */
+export function markedByHand(ti: { state: TaskState; error: string | null }): boolean {
+  return (ti.state === 'success' || ti.state === 'failed') && ti.error === markNote(ti.state);
 }
 
 /**

@@ -132,6 +132,34 @@ describe('orch tasks mark', () => {
     expect(counts()).toEqual({ create: 1, work: 1, after: 1, teardown: 1 });
   });
 
+  it('makes orch runs show say a running task marked success had its state set by hand (its log calls the stopped try failed)', async () => {
+    const { proc, runId } = await holdingRun();
+    await orchOk(ws, ['tasks', 'mark', 'pipe', runId, 'work', 'success']);
+    expect((await proc.waitForExit()).code).toBe(0);
+
+    const shown = (await orchOk(ws, ['runs', 'show', 'pipe', runId])).stdout;
+    expect(shown).toMatch(/^work +success \(marked\) +1\/1 /m);
+    expect(shown).toMatch(/^after +success +1\/1 /m);
+    expect(shown).toContain('\nmarked by hand (orch tasks mark): work success\n  a user set these states; a try running at the time was stopped (its log may call that stop a failure)\n');
+    const { tasks } = json<{ tasks: { taskId: string; marked: boolean }[] }>(await orchOk(ws, ['runs', 'show', 'pipe', runId, '--json']));
+    expect(tasks.map((t) => [t.taskId, t.marked])).toEqual([
+      ['create', false],
+      ['work', true],
+      ['after', false],
+      ['teardown', false],
+    ]);
+  });
+
+  it('makes orch runs show list tasks marked failed as marked by hand, not among the errors', async () => {
+    const runId = runIdOf((await orchOk(ws, ['run', 'pipe'])).stdout);
+    await orchOk(ws, ['tasks', 'mark', 'pipe', runId, 'after', 'failed']);
+    const shown = (await orchOk(ws, ['runs', 'show', 'pipe', runId])).stdout;
+    expect(shown).toMatch(/^ {2}state +failed$/m);
+    expect(shown).toMatch(/^after +failed \(marked\) +1\/1 /m);
+    expect(shown).toContain('\nmarked by hand (orch tasks mark): after failed\n');
+    expect(shown).not.toMatch(/errors:/);
+  });
+
   it('marks a running task and everything after it failed with --downstream, but the teardown still runs', async () => {
     const { proc, runId } = await holdingRun();
     const r = await orchOk(ws, ['tasks', 'mark', 'pipe', runId, 'work', 'failed', '--downstream']);

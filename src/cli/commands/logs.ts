@@ -9,6 +9,7 @@ import { openContext } from '../context.ts';
 import { action } from '../action.ts';
 import { TryNotFoundError } from '../errors.ts';
 import type { GlobalOptions } from '../main.ts';
+import { adopters, driverOf } from '../owner.ts';
 import { positive } from '../parse.ts';
 
 export function registerLogsCommand(program: Command, global: () => GlobalOptions): void {
@@ -38,6 +39,7 @@ export function registerLogsCommand(program: Command, global: () => GlobalOption
             }
           };
           print(ctx.store.logs.read(key, tryNumber));
+          let toldQueued = false;
           while (opts.follow) {
             const cur = ctx.store.tis.get(key)!;
             const run = ctx.store.runs.get(dagId, runId)!;
@@ -45,9 +47,19 @@ export function registerLogsCommand(program: Command, global: () => GlobalOption
             // (a task still waiting on its upstream, or for its retry).
             const running = cur.tryNumber === tryNumber && (cur.state === 'running' || cur.state === 'queued');
             const toCome = cur.tryNumber < tryNumber && !FINISHED_TASK_STATES.has(cur.state) && !FINISHED_RUN_STATES.has(run.state);
+            // A started run nobody drives (drained, or its process died) writes nothing more until it is adopted.
+            const driver = run.state === 'running' ? driverOf(run, new Date()) : undefined;
+            if (run.state === 'queued' && !run.ownerId && !toldQueued) {
+              process.stderr.write(`run ${runId} of ${dagId} is queued and no orch process has started it yet; following until \`orch scheduler\` starts it (Ctrl-C stops following)\n`);
+              toldQueued = true;
+            }
             await new Promise((r) => setTimeout(r, 250));
             print(ctx.store.logs.read(key, tryNumber, last));
             if (!running && !toCome) break;
+            if (driver && !driver.alive) {
+              process.stderr.write(`stopped following: no orch process is running run ${runId} of ${dagId} (${driver.why}); ${adopters(dagId)} will finish it\n`);
+              break;
+            }
           }
           const end = ctx.store.tis.get(key)!;
           if (end.tryNumber === 0) process.stderr.write(`task '${taskId}' has not run yet (state: ${end.state})\n`);

@@ -1,6 +1,7 @@
 /** `orch runs show <dag> <run_id>`: one run and its tasks, with the Livy ids behind each. */
 import type { Command } from 'commander';
 import { ownerGone } from '../../core/leases/owner.ts';
+import { markedByHand } from '../../core/run-commands.ts';
 import { UnknownRunError } from '../../errors.ts';
 import type { DagRunRow, ExternalHandleRow, Store, TaskInstanceRow, TaskTryRow } from '../../store/index.ts';
 import { openContext } from '../context.ts';
@@ -47,6 +48,8 @@ interface TaskView {
   durationMs: number | null;
   nextRetryAt: string | null;
   error: string | null;
+  /** The state was set by hand (`orch tasks mark`), not reached by running the task. */
+  marked: boolean;
   handles: { kind: string; id: string; tryNumber: number; url: string | null; released: boolean; createdAt: string; releasedAt: string | null; data: Record<string, unknown> | null }[];
   tries: { tryNumber: number; state: TaskTryRow['state']; startDate: string; endDate: string | null; durationMs: number | null; hostname: string | null; pid: number | null; error: string | null }[];
 }
@@ -93,6 +96,7 @@ export function runView(store: Store, dagId: string, runId: string, now: Date): 
       durationMs: ti.state === 'running' || ti.endDate ? ms(ti.startDate, ti.endDate, now) : null,
       nextRetryAt: ti.nextRetryAt,
       error: ti.error,
+      marked: markedByHand(ti),
       handles: handles.filter((h) => h.taskId === ti.taskId).map(handleView),
       tries: tries
         .filter((t) => t.taskId === ti.taskId)
@@ -126,7 +130,7 @@ export function renderRun(view: RunView): string {
       ['task', 'state', 'try', 'start', 'end', 'duration', 'pool', 'external'],
       tasks.map((t) => [
         t.taskId,
-        t.state,
+        t.marked ? `${t.state} (marked)` : t.state,
         `${t.tryNumber}/${t.maxTries}`,
         clock(t.startDate, day),
         clock(t.endDate, day),
@@ -136,7 +140,12 @@ export function renderRun(view: RunView): string {
       ]),
     ),
   );
-  const failed = tasks.filter((t) => t.error && (t.state === 'failed' || t.state === 'up_for_retry'));
+  const marked = tasks.filter((t) => t.marked);
+  if (marked.length) {
+    lines.push('', `marked by hand (orch tasks mark): ${marked.map((t) => `${t.taskId} ${t.state}`).join(', ')}`);
+    lines.push('  a user set these states; a try running at the time was stopped (its log may call that stop a failure)');
+  }
+  const failed = tasks.filter((t) => t.error && !t.marked && (t.state === 'failed' || t.state === 'up_for_retry'));
   if (failed.length) {
     lines.push('', 'errors:');
     for (const t of failed) lines.push(`  ${t.taskId} (try ${t.tryNumber}): ${firstLine(t.error!)}`);

@@ -7,10 +7,12 @@ import { parseConf, resolveParams } from '../../core/runs/params.ts';
 import { buildTaskContext } from '../../core/task-context.ts';
 import { UnknownTaskError } from '../../errors.ts';
 import { builtinOperators } from '../../operators/index.ts';
+import type { ExternalHandle } from '../../sdk/index.ts';
 import { openStore, type DagRunRow } from '../../store/index.ts';
 import { action } from '../action.ts';
 import { openContext } from '../context.ts';
 import type { GlobalOptions } from '../main.ts';
+import { testEnginesLeft, TEST_RUN_PREFIX } from '../test-engines.ts';
 import { registerMarkCommand } from './cancel-mark.ts';
 
 export function registerTasksCommands(program: Command, global: () => GlobalOptions): void {
@@ -32,7 +34,7 @@ export function registerTasksCommands(program: Command, global: () => GlobalOpti
         const now = new Date().toISOString();
         const run: DagRunRow = {
           dagId: dag.id,
-          runId: `test__${now}`,
+          runId: `${TEST_RUN_PREFIX}${now}`,
           runType: 'manual',
           triggeredBy: 'cli',
           logicalDate: now,
@@ -77,10 +79,9 @@ export function registerTasksCommands(program: Command, global: () => GlobalOpti
             abortGraceMs: 10_000,
             controller,
           });
-          for (const h of taskCtx.handles.list()) {
-            // Nothing is recorded, so no teardown or reaper will ever see what the task opened.
-            const selfStop = h.data?.backend === 'embedded' ? ' (an embedded engine also stops by itself once idle for its idleTimeout, 1 h by default)' : '';
-            process.stdout.write(`\nnote: the task opened ${h.kind} ${h.externalId}${h.data?.pid ? ` (pid ${String(h.data.pid)})` : ''}${h.url ? ` at ${h.url}` : ''} and it is still there; stop it yourself when done${selfStop}\n`);
+          for (const h of taskCtx.handles.list()) process.stdout.write(`\n${leftOpenNote(h)}\n`);
+          if (task.operatorType === 'cluster.terminate' && result.state === 'success' && result.value === null) {
+            process.stdout.write(`\n${terminateNote(dag.id, String(task.operator?.options.cluster ?? ''), ctx.config.home)}\n`);
           }
           if (result.state === 'success') {
             process.stdout.write(`\n${taskId}: success${result.value !== undefined ? `\nreturn value: ${JSON.stringify(result.value)}` : ''}\n`);
@@ -93,4 +94,26 @@ export function registerTasksCommands(program: Command, global: () => GlobalOpti
         }
       }),
     );
+}
+
+/** What the task left open: nothing is recorded, so no teardown or reaper will ever see it. */
+function leftOpenNote(h: ExternalHandle): string {
+  const pid = Number(h.data?.pid);
+  const what = `${h.kind} ${h.externalId}${pid ? ` (pid ${pid})` : ''}${h.url ? ` at ${h.url}` : ''}`;
+  if (h.data?.backend === 'embedded' && pid) {
+    return `note: the task started an orch engine, ${what}, and left it running: orch tasks test records nothing, so no terminate_cluster or reaper will stop it. Stop it when done with: kill ${pid}\n(it also stops by itself once idle for its idleTimeout, 1 h by default)`;
+  }
+  return `note: the task opened ${what} and it is still there; stop it yourself when done`;
+}
+
+/** Why a terminate under `tasks test` stopped nothing, and how to stop what an earlier `tasks test` started. */
+function terminateNote(dagId: string, createTask: string, home: string): string {
+  const lines = [
+    `note: orch tasks test records nothing, so this task had no cluster of '${createTask}' to find and terminated nothing — not even an engine an earlier \`orch tasks test ${dagId} ${createTask}\` started (the whole DAG, \`orch run ${dagId}\`, creates and terminates its cluster)`,
+  ];
+  const left = testEnginesLeft(home);
+  if (left === undefined) lines.push(`to stop an engine \`orch tasks test ${dagId} ${createTask}\` left running: kill <pid>, with the pid its note printed`);
+  else if (!left.length) lines.push(`no engine started by orch tasks test is running in ${home}`);
+  else for (const e of left) lines.push(`an engine orch tasks test started is still running: ${e.clusterId} (pid ${e.pid}); stop it with: kill ${e.pid}`);
+  return lines.join('\n');
 }

@@ -3,22 +3,55 @@ import { ConfParseError, ParamsValidationError } from '../../errors.ts';
 import type { DagDefinition } from '../dags/definition.ts';
 import { closest } from '../../util/suggest.ts';
 
-/** Parse `--conf` text into an object; the error says where the JSON breaks. */
+/** Parse `--conf` text into an object; the error says where the JSON breaks. No `--conf` is `{}`; an empty one is an error. */
 export function parseConf(text: string | undefined): Record<string, unknown> {
-  if (text === undefined || text.trim() === '') return {};
+  if (text === undefined) return {};
+  // An empty shell variable must not pass for "no --conf": `orch run` without one resumes any interrupted run.
+  if (text.trim() === '') throw new ConfParseError(`it is empty (an unset shell variable?); give a JSON object such as '{"key": "value"}' or '{}', or leave --conf out`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    const msg = (err as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    const where = pos ? ` — near character ${Number(pos[1]) + 1}: ${JSON.stringify(text.slice(Math.max(0, Number(pos[1]) - 10), Number(pos[1]) + 10))}` : '';
-    throw new ConfParseError(`${msg}${where}`);
+    const { message, pos } = whereJsonBreaks(text, (err as Error).message);
+    const line = text.slice(0, pos).split('\n').length;
+    const column = pos - text.lastIndexOf('\n', pos - 1);
+    const near = pos >= text.length ? 'at the end' : `near ${JSON.stringify(text.slice(Math.max(0, pos - 10), pos + 10))}`;
+    throw new ConfParseError(`${message} — at line ${line}, column ${column} (character ${pos + 1}), ${near}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfParseError(`expected an object like {"key": "value"}, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+    throw new ConfParseError(`expected an object like {"key": "value"}, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * The 0-based position where JSON.parse gave up on `text`, and its message without the
+ * text it quotes. Node 20 leaves the position out of some messages ("Unexpected token '}',
+ * … is not valid JSON"); parsing is left to right, so the shortest prefix that fails other
+ * than by ending early ends at the bad character, and a binary search finds it.
+ */
+function whereJsonBreaks(text: string, message: string): { message: string; pos: number } {
+  const stated = /at position (\d+)/.exec(message);
+  if (stated) return { message: message.replace(/( in JSON)? at position \d+.*$/s, ''), pos: Number(stated[1]) };
+  const failsBefore = (end: number): boolean => {
+    try {
+      JSON.parse(text.slice(0, end));
+      return false;
+    } catch (err) {
+      const m = (err as Error).message;
+      const at = /at position (\d+)/.exec(m);
+      return at ? Number(at[1]) < end : !/end of JSON input/.test(m);
+    }
+  };
+  if (!failsBefore(text.length)) return { message: 'Unexpected end of JSON input', pos: text.length };
+  let lo = 1;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (failsBefore(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return { message: `Unexpected token ${JSON.stringify(text[lo - 1])}`, pos: lo - 1 };
 }
 
 /**
