@@ -129,7 +129,9 @@ export async function runEngineCommand(
   try {
     engine = await startEngine(options);
   } catch (error) {
-    io.stderr.write(`${(error as Error).message}\n`);
+    // One line with the stable code, as every orch command reports its errors.
+    const code = (error as { code?: unknown }).code;
+    io.stderr.write(`error ${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}\n`);
     return 1;
   }
   // Handlers first, then the line: whoever reads the line may signal us at once.

@@ -39,6 +39,21 @@ describe('the engine process', () => {
   });
 });
 
+describe('orch engine that cannot start', () => {
+  it('says why in one line with its code, ORCH_ENGINE_START, and exits 1: a port that is taken', async () => {
+    const engine = await startEngineProcess();
+    try {
+      const port = new URL(engine.url).port;
+      const home = mkdtempSync(join(tmpdir(), 'orch-engine-taken-'));
+      const result = spawnSync(process.execPath, ['bin/orch.js', 'engine', '--port', port, '--home', home], { cwd: resolve(import.meta.dirname, '../..'), encoding: 'utf8', timeout: 60_000 });
+      expect(result.status).toBe(1);
+      expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^error ORCH_ENGINE_START: orch engine could not start: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`))]);
+    } finally {
+      await engine.stop('SIGTERM');
+    }
+  });
+});
+
 describe('runEngineCommand', () => {
   it('prints one listening line and, on SIGTERM, closes every session before resolving 0', async () => {
     const out: string[] = [];
