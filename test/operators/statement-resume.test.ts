@@ -4,13 +4,13 @@
  * twice; a try whose result was recorded completes from the record without touching Livy;
  * a try that died before opening its session simply starts.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TaskDetachedError } from '../../src/errors.ts';
 import { statementOperator } from '../../src/operators/livy/statement.ts';
 import { waitFor } from '../helpers/cli.ts';
-import { duckdb, parquet } from '../helpers/movielens.ts';
+import { duckdb, listed, parquet } from '../helpers/movielens.ts';
 import { bench, onEngine, type Bench } from './support.ts';
 
 /** Seconds of DuckDB on 2 cores; the count is exact, so the output proves it ran to the end. */
@@ -113,7 +113,7 @@ describe('resuming a try whose statement had succeeded', () => {
     expect(log).toContain(`${out} was already published before orch restarted`);
     expect(log).not.toMatch(/wrote nothing/);
     expect(await duckdb(`SELECT answer FROM ${parquet(out)}`)).toEqual([{ answer: 42 }]);
-    expect(readdirSync(join(b.ws.root, 'out'))).toEqual(['answer']);
+    expect(listed(join(b.ws.root, 'out'))).toEqual(['answer']);
   }, 120_000);
 });
 
