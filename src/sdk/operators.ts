@@ -94,7 +94,7 @@ export interface BatchOptions extends SparkResources {
   file: string;
   className?: string;
   args?: string[];
-  /** Batch name prefix; orch adds run, task and try (`<name>-<run>-<task>-<try>`) so a restarted orch finds each try's batch. */
+  /** Batch name prefix; orch adds DAG, run, task and try (`<name>-<dag>-<run>-<task>-<try>`) so a restarted orch finds each try's batch. */
   name?: string;
 }
 

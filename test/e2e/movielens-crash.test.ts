@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { DbView, killAll, orch, orchOk, spawnOrch, waitFor, type OrchProcess } from '../helpers/cli.ts';
 import { workspace, type Workspace } from '../helpers/dags.ts';
-import { SAMPLE, SDK_OPERATORS, STATEMENTS, duckdb, enginePids, killEngines, parquet, processRunning, queryDb, readCsv, xcomOf } from '../helpers/movielens.ts';
+import { SAMPLE, SDK_OPERATORS, STATEMENTS, duckdb, enginePids, killEngines, listed, parquet, processRunning, queryDb, readCsv, xcomOf } from '../helpers/movielens.ts';
 
 /** `count(*) … WHERE hash(range) % 7 < 7` over this many rows: several seconds of DuckDB on 2 cores, and the count is exact. */
 const SLOW_ROWS = 1_000_000_000;
@@ -110,7 +110,7 @@ async function expectFinishedWithoutResubmitting(runId: string) {
   const livyLines = db.logs('crash_movielens', runId, 'transform_slow', 1).filter((l) => /^(stdout|stderr|YARN Diagnostics): /.test(l));
   expect(new Set(livyLines).size).toBe(livyLines.length);
   expect(await duckdb(`SELECT n FROM ${parquet(join(out, 'slow'))}`)).toEqual([{ n: BigInt(SLOW_ROWS) }]);
-  expect(readdirSync(out).sort()).toEqual(['links', 'movies', 'slow']);
+  expect(listed(out)).toEqual(['links', 'movies', 'slow']);
 }
 
 /** The state of a statement, straight from the engine. */
@@ -159,7 +159,7 @@ describe('orch run killed with SIGKILL during the transforms', () => {
     expect(xcomOf(ws.db, runId, 'transform_slow')).toMatchObject({ sessionId, statementId });
 
     // The outputs are complete, including the one whose statement ran across the crash.
-    expect(readdirSync(out).sort()).toEqual(['links', 'movies', 'slow']);
+    expect(listed(out)).toEqual(['links', 'movies', 'slow']);
     expect(await duckdb(`SELECT n FROM ${parquet(join(out, 'slow'))}`)).toEqual([{ n: BigInt(SLOW_ROWS) }]);
     for (const d of ['movies', 'links']) {
       const [{ n }] = (await duckdb(`SELECT count(*) AS n FROM ${parquet(join(out, d))}`)) as [{ n: bigint }];
@@ -184,7 +184,7 @@ describe('orch run killed with SIGKILL during the transforms', () => {
     expect(logOf(runId, 'transform_slow')).toContain(`statement ${statementId} is still known to Livy (available); following it instead of submitting again`);
     expect(submissions(runId, 'transform_slow')).toBe(1);
     expect(await duckdb(`SELECT n FROM ${parquet(join(out, 'slow'))}`)).toEqual([{ n: BigInt(SLOW_ROWS) }]);
-    expect(readdirSync(out).sort()).toEqual(['links', 'movies', 'slow']);
+    expect(listed(out)).toEqual(['links', 'movies', 'slow']);
   }, 240_000);
 });
 

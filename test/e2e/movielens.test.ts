@@ -15,6 +15,7 @@ import {
   engineByHand,
   enginePids,
   killEngines,
+  listed,
   livySessions,
   parquet,
   parquetTypes,
@@ -66,7 +67,7 @@ describe('orch run transform_movielens (embedded backend, the committed sample)'
   });
 
   it('writes one Parquet directory per dataset, and nothing else (no staging left)', () => {
-    expect(readdirSync(ws.out).sort()).toEqual([...DATASETS].sort());
+    expect(listed(ws.out)).toEqual([...DATASETS].sort());
     for (const d of DATASETS) expect(readdirSync(join(ws.out, d)).every((f) => f.endsWith('.parquet')), d).toBe(true);
   });
 
@@ -155,7 +156,7 @@ describe('orch run transform_movielens --backend livy, against an orch engine st
     const runId = runIdOf(r);
     expect(xcomOf(ws.db, runId, 'create_cluster')).toMatchObject({ backend: 'livy', livyUrl: engine.url });
     expect(Object.values(states(ws.db, runId)).every((s) => s === 'success')).toBe(true);
-    expect(readdirSync(ws.out).sort()).toEqual([...DATASETS].sort());
+    expect(listed(ws.out)).toEqual([...DATASETS].sort());
     for (const d of DATASETS) expect(await count(join(ws.out, d)), d).toBe(readCsv(SAMPLE, d).rows.length);
 
     // The livy backend does not own the server: it is still up, with nothing left open.

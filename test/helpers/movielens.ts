@@ -6,7 +6,7 @@
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pidAlive } from '../../src/util/process.ts';
@@ -102,6 +102,9 @@ export async function duckdb(sql: string): Promise<Record<string, unknown>[]> {
 }
 
 /** The Parquet files of a dataset directory, as a read_parquet argument. */
+/** An output folder's entries as `ls` shows them, sorted: the hidden swap locks (`.<dataset>.lock`) left out. */
+export const listed = (dir: string) => readdirSync(dir).filter((name) => !name.startsWith('.')).sort();
+
 export const parquet = (dir: string) => `read_parquet('${join(dir, '*.parquet').replaceAll("'", "''")}')`;
 
 /** Column name → DuckDB type of a Parquet dataset. */

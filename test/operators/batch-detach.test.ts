@@ -1,6 +1,6 @@
 /**
- * livy.batch in a detached try (a drain, a lost lease): the batch runs on, its handle stays
- * open, and the next owner's resume follows it to the end without submitting it again.
+ * livy.batch in a detached try (a drain, a lost lease) or one whose database fails: the
+ * batch runs on, and the next owner's resume follows it to the end without submitting it again.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,5 +36,33 @@ describe('a detached livy.batch try', () => {
     expect(b.proxy.count('POST', '/batches')).toBe(1);
     expect(b.logs('job').join('\n')).toMatch(new RegExp(`following batch ${batchId} .* started by this try`));
     expect(b.store.db.prepare(`SELECT count(*) AS n FROM external_handle WHERE kind = 'livy-batch' AND released_at IS NULL`).get()).toEqual({ n: 0 });
+  }, 180_000);
+});
+
+describe('a livy.batch try whose database fails right after the batch is submitted', () => {
+  it('leaves the batch running; the resume finds it by name and follows it to success without submitting it again', async () => {
+    // Reproduces the review of issue 7: the batch was killed because its id could not be recorded (SQLITE_FULL).
+    b = await bench(['job']);
+    const sql = join(b.ws.root, 'slow.sql');
+    writeFileSync(sql, `SELECT count(*) FROM range(300000000) WHERE hash(range) % 7 < 7;\n`);
+    const op = batchOperator(b.backends);
+    const options = { cluster: 'create_cluster', file: sql };
+    const ctx = b.context('job');
+    const record = ctx.handles.record.bind(ctx.handles);
+    (ctx.handles as { record: typeof record }).record = (h) => {
+      if (h.kind === 'livy-batch') throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      record(h);
+    };
+    await expect(op.execute(ctx, options)).rejects.toThrow('database or disk is full');
+    const batches = (await onEngine(b, '/batches')).body.sessions as { id: number; state: string }[];
+    expect(batches).toHaveLength(1);
+    const batchId = batches[0]!.id;
+    expect(b.proxy.count('DELETE', `/batches/${batchId}`)).toBe(0);
+    expect(['starting', 'running', 'success']).toContain(batches[0]!.state);
+    expect(b.logs('job').join('\n')).toContain(`batch ${batchId} is left running for the next orch process: the database could not record it`);
+
+    expect(await op.resume!(b.context('job', { fresh: true }), options)).toEqual({ batchId });
+    expect(b.proxy.count('POST', '/batches')).toBe(1);
+    expect(b.logs('job').join('\n')).toMatch(new RegExp(`following batch ${batchId} .* started by this try`));
   }, 180_000);
 });

@@ -1,7 +1,8 @@
 /**
  * livy.batch resumed after `orch run` was killed between Livy accepting the batch and orch
  * recording its id, on a Livy older than 0.8 (which answers 400 to `GET /batches/{name}`):
- * the batch is found by listing, never submitted twice; a lookup that fails fails the try.
+ * the batch is found by listing, never submitted twice; a lookup that fails fails the try,
+ * and the retry kills that try's batch before it submits its own.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,15 +10,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DbView, killAll, orch, spawnOrch, waitFor } from '../helpers/cli.ts';
 import { workspace, type Workspace } from '../helpers/dags.ts';
 import { SDK_OPERATORS, engineByHand, killEngines } from '../helpers/movielens.ts';
-import { startFaultProxy, type FaultProxy, type Hit } from '../integrations/livy/fault-proxy.ts';
+import { nth, startFaultProxy, type FaultProxy, type Hit } from '../integrations/livy/fault-proxy.ts';
 
 let ws: Workspace;
 let db: DbView;
 let proxy: FaultProxy | undefined;
 
-beforeEach(async () => {
-  ws = workspace();
-  db = new DbView(ws.db);
+/** `batch_dag`: create_cluster → wait_for_cluster → job (a livy.batch with `taskArgs`) → terminate_cluster. */
+function writeBatchDag(taskArgs = ''): void {
   const sql = join(ws.root, 'job.sql');
   writeFileSync(sql, `SELECT 42 AS answer;\n`);
   ws.writeDag(
@@ -26,10 +26,16 @@ beforeEach(async () => {
      const d = dag({ id: 'batch_dag' });
      const create = d.task({ id: 'create_cluster', operator: cluster.create({ name: 'batch' }) });
      const ready = d.task({ id: 'wait_for_cluster', upstream: [create], operator: cluster.waitReady({ cluster: create }) });
-     const job = d.task({ id: 'job', upstream: [ready], operator: livy.batch({ cluster: create, file: ${JSON.stringify(sql)}, name: 'nightly-job' }) });
+     const job = d.task({ id: 'job', upstream: [ready], ${taskArgs} operator: livy.batch({ cluster: create, file: ${JSON.stringify(sql)}, name: 'nightly-job' }) });
      d.task({ id: 'terminate_cluster', upstream: [job], operator: cluster.terminate({ cluster: create }) });
      export default d;`,
   );
+}
+
+beforeEach(async () => {
+  ws = workspace();
+  db = new DbView(ws.db);
+  writeBatchDag();
   proxy = await startFaultProxy((await engineByHand(ws)).url);
 });
 
@@ -70,7 +76,7 @@ describe('livy.batch resumed on a Livy that answers 400 to name lookups', () => 
     expect(db.tasks('batch_dag', runId).job).toEqual({ state: 'success', tryNumber: 1 });
     expect(batchPosts()).toBe(1);
     const log = db.logs('batch_dag', runId, 'job', 1).join('\n');
-    expect(log).toMatch(new RegExp(`following batch \\d+ \\('nightly-job-${runId.replace(/[^A-Za-z0-9_.:-]/g, '_')}-job-1'\\) started by this try`));
+    expect(log).toMatch(new RegExp(`following batch \\d+ \\('nightly-job-batch_dag-${runId.replace(/[^A-Za-z0-9_.:-]/g, '_')}-job-1'\\) started by this try`));
     expect(log).toMatch(/batch \d+: success/);
   }, 180_000);
 
@@ -82,5 +88,24 @@ describe('livy.batch resumed on a Livy that answers 400 to name lookups', () => 
     expect(r.stdout).toMatch(/✗ job: could not tell whether the Livy batch 'nightly-job-\S+-job-1' of try 1 exists at .* orch does not submit it again/);
     expect(db.tasks('batch_dag', runId).job).toEqual({ state: 'failed', tryNumber: 1 });
     expect(batchPosts()).toBe(1);
+  }, 180_000);
+
+  it('kills the batch of the try whose lookup failed before the retry submits its own: the two never run at once', async () => {
+    // Reproduces the review of issue 7: the retry submitted a second batch while the first one ran on.
+    writeBatchDag(`retries: 1, retryDelay: '100ms',`);
+    const runId = await killAfterBatchAccepted();
+    // The listing fails for every attempt of try 1's lookup, then answers again.
+    proxy!.faults.push(oldLivy, nth('GET', /^\/batches\?/, { reset: true }, 4));
+    const r = await orch(ws, args, { timeoutMs: 120_000, env: env() });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(db.tasks('batch_dag', runId).job).toEqual({ state: 'success', tryNumber: 2 });
+    expect(db.logs('batch_dag', runId, 'job', 1).join('\n')).toMatch(/could not tell whether the Livy batch 'nightly-job-batch_dag-\S+-job-1' of try 1 exists/);
+    const log = db.logs('batch_dag', runId, 'job', 2).join('\n');
+    const [, first] = /deleted Livy batch (\d+) 'nightly-job-batch_dag-\S+-job-1', left running by try 1, before submitting this try's/.exec(log) ?? [];
+    expect(first, log).toBeDefined();
+    const order = proxy!.hits.map((h) => `${h.method} ${h.url}`);
+    expect(order.filter((h) => h === 'POST /batches')).toHaveLength(2);
+    expect(order.indexOf(`DELETE /batches/${first}`)).toBeLessThan(order.lastIndexOf('POST /batches'));
+    expect(order.indexOf(`DELETE /batches/${first}`)).toBeGreaterThan(order.indexOf('POST /batches'));
   }, 180_000);
 });

@@ -14,7 +14,7 @@ import { batchOperator } from '../../src/operators/livy/batch.ts';
 import { statementOperator } from '../../src/operators/livy/statement.ts';
 import { waitFor } from '../helpers/cli.ts';
 import { ENDLESS_SQL } from '../engine/support.ts';
-import { bench, onEngine, OWNER, type Bench } from './support.ts';
+import { bench, onEngine, startTry, type Bench } from './support.ts';
 
 let b: Bench | undefined;
 afterEach(async () => {
@@ -26,18 +26,12 @@ const LIVY = { backend: 'livy' as const, config: { backends: { livy: { headers: 
 const BASIC = `Basic ${Buffer.from('orch:s3cret').toString('base64')}`;
 const openHandles = (b: Bench, kind: string) => b.store.db.prepare(`SELECT external_id AS id FROM external_handle WHERE kind = ? AND released_at IS NULL`).all(kind) as { id: string }[];
 
-/** Start try 1 of `task` as the scheduler does; returns a function that ends it. */
-function startTry(b: Bench, task: string): (state: 'success' | 'failed') => void {
-  const now = () => new Date().toISOString();
-  expect(b.store.tis.startTry(b.key(task), ['none'], OWNER, now(), new Date(Date.now() + 60_000).toISOString())).toBe(1);
-  return (state) => expect(b.store.tis.finishTry(b.key(task), 1, state, now(), null)).toBe(true);
-}
 
 describe('the reaper', () => {
   it("deletes a session whose delete failed once its try has ended, with the backend's headers and auth, and not before", async () => {
     // Reproduces issue 7 (13): a session whose delete failed at the end of a task stayed open for good.
     b = await bench(['stmt'], LIVY);
-    const endTry = startTry(b, 'stmt');
+    const endTry = startTry(b.store, b.key('stmt'));
     b.proxy.faults.push((hit) => (hit.method === 'DELETE' ? { reply: 500, body: '{"msg":"the Livy server is restarting"}' } : undefined));
     const result = (await statementOperator(b.backends).execute(b.context('stmt'), { cluster: 'create_cluster', code: { duckdb: 'SELECT 1 AS one' } })) as { sessionId: number };
     expect(b.logs('stmt').join('\n')).toContain(`could not delete Livy session ${result.sessionId}`);
@@ -61,7 +55,7 @@ describe('the reaper', () => {
 
   it('kills a batch whose kill failed when its try was aborted, once the try has ended', async () => {
     b = await bench(['job'], LIVY);
-    const endTry = startTry(b, 'job');
+    const endTry = startTry(b.store, b.key('job'));
     const sql = join(b.ws.root, 'endless.sql');
     writeFileSync(sql, `${ENDLESS_SQL};\n`);
     b.proxy.faults.push((hit) => (hit.method === 'DELETE' ? { reply: 500, body: '{"msg":"the Livy server is restarting"}' } : undefined));

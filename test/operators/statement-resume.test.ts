@@ -2,20 +2,22 @@
  * livy.statement's resume, called directly as the scheduler calls it, against a real engine:
  * a detached try is followed by the next owner without a second submission or a log line
  * twice; a try whose result was recorded completes from the record without touching Livy;
- * a try that died before opening its session simply starts.
+ * a try that died before opening its session simply starts; a lookup that fails leaves the
+ * session and its statement alone, and the task's next try deletes them before it starts.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TaskDetachedError } from '../../src/errors.ts';
 import { statementOperator } from '../../src/operators/livy/statement.ts';
 import { waitFor } from '../helpers/cli.ts';
-import { duckdb, parquet } from '../helpers/movielens.ts';
+import { duckdb, listed, parquet } from '../helpers/movielens.ts';
 import { bench, onEngine, type Bench } from './support.ts';
 
 /** Seconds of DuckDB on 2 cores; the count is exact, so the output proves it ran to the end. */
 const SLOW_ROWS = 1_000_000_000;
 const SLOW = `COPY (SELECT count(*) AS n FROM range(${SLOW_ROWS}) WHERE hash(range) % 7 < 7) TO '{{ staging_dir }}' (FORMAT parquet, PER_THREAD_OUTPUT true)`;
+const SLOW_SELECT = `SELECT count(*) AS n FROM range(${SLOW_ROWS}) WHERE hash(range) % 7 < 7`;
 const QUICK = `COPY (SELECT 42 AS answer) TO '{{ staging_dir }}' (FORMAT parquet, PER_THREAD_OUTPUT true)`;
 
 let b: Bench | undefined;
@@ -113,7 +115,7 @@ describe('resuming a try whose statement had succeeded', () => {
     expect(log).toContain(`${out} was already published before orch restarted`);
     expect(log).not.toMatch(/wrote nothing/);
     expect(await duckdb(`SELECT answer FROM ${parquet(out)}`)).toEqual([{ answer: 42 }]);
-    expect(readdirSync(join(b.ws.root, 'out'))).toEqual(['answer']);
+    expect(listed(join(b.ws.root, 'out'))).toEqual(['answer']);
   }, 120_000);
 });
 
@@ -130,4 +132,38 @@ describe('resuming a try that had not opened its session yet', () => {
     expect(existsSync(out)).toBe(true);
     expect(openHandles(b)).toEqual([]);
   }, 120_000);
+});
+
+describe('a resume that cannot look its statement up (Livy does not answer the statement list)', () => {
+  it("fails the try but leaves the session and the previous owner's running statement alone; the next try deletes them before opening its own", async () => {
+    // Reproduces the review of issue 7: the failed lookup's cleanup deleted the session under the running statement.
+    // The livy backend: handles carry no engine pid, so what is deleted is decided by name alone.
+    b = await bench(['stmt'], { backend: 'livy' });
+    const op = statementOperator(b.backends);
+    const owner = new AbortController();
+    const first = op.execute(b.context('stmt', { signal: owner.signal }), { cluster: 'create_cluster', code: { duckdb: SLOW_SELECT } }).then(() => 'finished', (err: unknown) => err);
+    const [, statementId, sessionId] = await waitFor('the statement to be submitted', () => /submitted statement (\d+) to session (\d+)/.exec(b!.logs('stmt').join('\n')), 60_000);
+    owner.abort(new TaskDetachedError('stmt', 'orch is shutting down'));
+    expect(await first).not.toBe('finished');
+
+    b.proxy.faults.push((hit) => (hit.method === 'GET' && hit.url.split('?')[0] === `/sessions/${sessionId}/statements` ? { reset: true } : undefined));
+    const error = await op.resume!(b.context('stmt', { fresh: true }), { cluster: 'create_cluster', code: { duckdb: SLOW_SELECT } }).then(() => undefined, (err: unknown) => err);
+    b.proxy.faults.length = 0;
+    expect(error).toMatchObject({ code: 'ORCH_LIVY_LOOKUP_FAILED', retryable: true });
+    expect((error as Error).message).toMatch(/^could not tell whether the statement of try 1 runs in the Livy session 'orch-op_dag-manual__op-stmt-1' at http:\S+ \(cannot reach Livy/);
+    expect(b.proxy.count('DELETE', `/sessions/${sessionId}`)).toBe(0);
+    expect(b.proxy.count('POST', /\/cancel$/)).toBe(0);
+    expect((await onEngine(b, `/sessions/${sessionId}/statements/${statementId}`)).body.state).toBe('running');
+    expect(openHandles(b)).toEqual([{ kind: 'livy-session' }, { kind: 'livy-statement' }]);
+
+    // The task's next try: the session of try 1 goes before try 2 opens its own.
+    const result = await op.execute(b.context('stmt', { tryNumber: 2 }), { cluster: 'create_cluster', code: { duckdb: 'SELECT 42 AS answer' } });
+    expect(result).toMatchObject({ output: { data: [[42]] } });
+    expect(b.logs('stmt', 2).join('\n')).toContain(`deleted Livy session ${sessionId} 'orch-op_dag-manual__op-stmt-1', left running by try 1, before submitting this try's`);
+    const order = b.proxy.hits.map((h) => `${h.method} ${h.url}`);
+    expect(order.indexOf(`DELETE /sessions/${sessionId}`)).toBeGreaterThan(-1);
+    expect(order.indexOf(`DELETE /sessions/${sessionId}`)).toBeLessThan(order.lastIndexOf('POST /sessions'));
+    expect((await onEngine(b, `/sessions/${sessionId}`)).status).toBe(404);
+    expect(openHandles(b)).toEqual([{ kind: 'livy-statement' }]);
+  }, 180_000);
 });

@@ -88,11 +88,11 @@ export async function bench(tasks: string[], options: BenchOptions = {}): Promis
   };
 }
 
-/** A run of `op_dag` with `tasks` (and create_cluster), as the scheduler creates it. */
-export function createRun(store: Store, tasks: string[], params: Record<string, unknown> = {}, runId = RUN): DagRunRow {
+/** A run of `op_dag` (or `dagId`) with `tasks` (and create_cluster), as the scheduler creates it. */
+export function createRun(store: Store, tasks: string[], params: Record<string, unknown> = {}, runId = RUN, dagId = DAG): DagRunRow {
   const now = new Date().toISOString();
   return store.runs.create({
-    dagId: DAG,
+    dagId,
     runId,
     runType: 'manual',
     triggeredBy: 'cli',
@@ -118,6 +118,15 @@ export function taskContext(store: Store, run: DagRunRow, taskId: string, option
     clock: systemClock,
     logger: silentLogger,
   });
+}
+
+/** Start try 1 of a task as the scheduler does (so the reaper leaves its handles alone); returns a function that ends it. */
+export function startTry(store: Store, key: TiKey): (state: 'success' | 'failed') => void {
+  const now = () => new Date().toISOString();
+  if (store.tis.startTry(key, ['none'], OWNER, now(), new Date(Date.now() + 600_000).toISOString()) !== 1) throw new Error(`could not start ${key.taskId}`);
+  return (state) => {
+    if (!store.tis.finishTry(key, 1, state, now(), null)) throw new Error(`could not end ${key.taskId}`);
+  };
 }
 
 /** GET a path on the engine itself (not through the proxy). */

@@ -36,8 +36,8 @@ export { FINAL_SESSION_STATES } from './types.ts';
 export { LogReader, logTail } from './logs.ts';
 export type { LogLine, LogRead, LogOwner, LogPosition } from './logs.ts';
 export { markerComment } from './statements.ts';
-export { nextInterval, DEFAULT_POLL } from './wait.ts';
-export type { PollOptions } from './wait.ts';
+export { nextInterval, DEFAULT_POLL, DEFAULT_LOST_AFTER_MS } from './wait.ts';
+export type { Outage, PollOptions } from './wait.ts';
 export type { Send, LivyRequest, LivyResponse } from './transport.ts';
 export type { RetryOptions } from './retry.ts';
 

@@ -1,6 +1,6 @@
 /**
  * Finding external work again instead of repeating it (docs/adr/0002-reattach-not-repeat.md).
- * Sessions and batches carry a unique `name` (`orch-<run>-<task>-<try>`); statements carry a
+ * Sessions and batches carry a unique `name` (`orch-<dag>-<run>-<task>-<try>`); statements carry a
  * marker comment (statements.ts). Ids alone are not enough: Livy without recovery restarts ids
  * from 0, so a stored id can later name somebody else's session or batch. Names are matched
  * by listing, which every Livy version supports (`GET /batches/{name}` needs Livy 0.8+).

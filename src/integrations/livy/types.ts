@@ -32,7 +32,7 @@ export interface SparkResources {
   executorCores?: number;
   numExecutors?: number;
   queue?: string;
-  /** Unique on the server; orch uses `orch-<run>-<task>-<try>` to find it again. */
+  /** Unique on the server; orch uses `orch-<dag>-<run>-<task>-<try>` to find it again. */
   name?: string;
   conf?: Record<string, string>;
 }

@@ -2,9 +2,11 @@
  * Waiting on Livy without the classic loop's faults. Sessions: poll until `idle`, stop at
  * once on a final state with the log tail in the error. Statements: poll adaptively — fast
  * at first, slower while nothing changes, fast again when progress moves — and treat
- * `available` with `output: null` as not finished. A server that disappears while we wait
- * (refused connections after retries, timeouts, a 404 for the session) is reported as
- * LivySessionLostError within seconds rather than polled forever.
+ * `available` with `output: null` as not finished. A poll that gets no answer (a timeout, a
+ * refused connection after its retries, a gateway's 502/503/504) is asked again: one slow
+ * answer must not end a statement that has run for hours. Only when polls stay unanswered
+ * for a bounded window (`lostAfterMs`, a minute by default) — or the session answers 404 —
+ * is it reported as LivySessionLostError, rather than polled forever.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getBatchState } from './batches.ts';
@@ -22,6 +24,7 @@ import { logTail } from './logs.ts';
 import type { LogOwner, LogRead, LogReader } from './logs.ts';
 import { getSessionState } from './sessions.ts';
 import { getStatement } from './statements.ts';
+import { RETRYABLE_STATUSES } from './retry.ts';
 import type { Send } from './transport.ts';
 import { FINAL_SESSION_STATES } from './types.ts';
 import type { Statement } from './types.ts';
@@ -43,11 +46,26 @@ export function nextInterval(current: number, changed: boolean, poll: PollOption
   return Math.min(poll.maxIntervalMs, Math.max(poll.minIntervalMs, Math.round(current * poll.factor)));
 }
 
+/** How long polls may go unanswered before the session counts as lost, by default. */
+export const DEFAULT_LOST_AFTER_MS = 60_000;
+
+/** Polls that got no answer, in a row. */
+export interface Outage {
+  failures: number;
+  /** Since the first of them was sent. */
+  forMs: number;
+  lostAfterMs: number;
+}
+
 export interface WaitOptions {
   poll?: Partial<PollOptions>;
   signal?: AbortSignal;
   /** Lines of log put in a session-dead error. */
   tailLines?: number;
+  /** How long polls may go unanswered before LivySessionLostError (at least two polls are tried); 60 s by default. */
+  lostAfterMs?: number;
+  /** Told of each unanswered poll inside that window (to log it); throw to stop waiting at once. */
+  onUnanswered?: (error: Error, outage: Outage) => void;
 }
 
 export interface WaitSessionOptions extends WaitOptions {
@@ -60,7 +78,7 @@ export async function waitForSessionIdle(send: Send, sessionId: number, options:
   let interval = poll.minIntervalMs;
   let last: string | undefined;
   for (;;) {
-    const { state } = await guard(sessionId, () => getSessionState(send, sessionId, options.signal));
+    const { state } = await guard(sessionId, () => getSessionState(send, sessionId, options.signal), options);
     if (state !== last) options.onState?.(state);
     if (state === 'idle') return;
     // Livy: stop waiting on error, dead, killed, success (and shutting_down, which ends dead).
@@ -101,13 +119,13 @@ export async function waitForStatement(
   for (let polls = 1; ; polls++) {
     let statement: Statement;
     try {
-      statement = await guard(sessionId, () => getStatement(send, sessionId, statementId, options.signal));
+      statement = await guard(sessionId, () => getStatement(send, sessionId, statementId, options.signal), options);
     } catch (error) {
       // 404/400/500 on the statement usually means the session is gone or dead: say which.
       if (error instanceof LivyHttpError) await checkSession(send, sessionId, options);
       throw error;
     }
-    if (options.logs) options.onLog?.(await guard(sessionId, () => options.logs!.read(options.signal)));
+    if (options.logs) options.onLog?.(await guard(sessionId, () => options.logs!.read(options.signal), options));
     const progress = statement.progress ?? 0;
     if (progress !== (previous?.progress ?? -1)) options.onProgress?.(progress, statement);
 
@@ -134,7 +152,7 @@ export async function waitForBatch(send: Send, batchId: number, options: WaitSes
   let interval = poll.minIntervalMs;
   let last: string | undefined;
   for (;;) {
-    const { state } = await guard(batchId, () => getBatchState(send, batchId, options.signal), 'batch');
+    const { state } = await guard(batchId, () => getBatchState(send, batchId, options.signal), options, 'batch');
     if (state !== last) options.onState?.(state);
     if (state === 'success') return;
     if (state === 'dead' || state === 'killed' || state === 'error') {
@@ -148,26 +166,47 @@ export async function waitForBatch(send: Send, batchId: number, options: WaitSes
 
 /** Throw the right error if the session is final or gone; return if it is alive. */
 async function checkSession(send: Send, sessionId: number, options: WaitOptions): Promise<void> {
-  const { state } = await guard(sessionId, () => getSessionState(send, sessionId, options.signal));
+  const { state } = await guard(sessionId, () => getSessionState(send, sessionId, options.signal), options);
   if (FINAL_SESSION_STATES.has(state)) throw await deadError(send, 'sessions', sessionId, state, options);
 }
 
-/** Run a request; map "the server or the session is gone" to LivySessionLostError. */
-async function guard<T>(id: number, run: () => Promise<T>, what: 'session' | 'batch' = 'session'): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof LivyConnectionError) {
-      throw new LivySessionLostError(id, `the server stopped answering (${error.reason})`, { cause: error });
+/**
+ * Run a poll; ask again while it goes unanswered, within the window. Map "the server or the
+ * session is gone" — a 404 for the session, or no answer for the whole window — to
+ * LivySessionLostError.
+ */
+async function guard<T>(id: number, run: () => Promise<T>, options: WaitOptions, what: 'session' | 'batch' = 'session'): Promise<T> {
+  const poll = { ...DEFAULT_POLL, ...options.poll };
+  const lostAfterMs = options.lostAfterMs ?? DEFAULT_LOST_AFTER_MS;
+  const since = Date.now();
+  let delay = poll.minIntervalMs;
+  for (let failures = 1; ; failures++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof LivyHttpError && error.status === 404 && /not found\.?$/i.test(error.serverMessage) && /session/i.test(error.serverMessage)) {
+        throw new LivySessionLostError(id, `the server no longer knows ${what} ${id} (404: ${error.serverMessage})`, { cause: error });
+      }
+      if (!unanswered(error) || options.signal?.aborted) throw error;
+      const outage: Outage = { failures, forMs: Date.now() - since, lostAfterMs };
+      if (failures >= 2 && outage.forMs >= lostAfterMs) throw lostError(id, error, outage);
+      options.onUnanswered?.(error, outage);
+      await sleep(delay, undefined, { signal: options.signal });
+      delay = nextInterval(delay, false, poll);
     }
-    if (error instanceof LivyTimeoutError) {
-      throw new LivySessionLostError(id, `a poll got no answer within ${error.timeoutMs} ms`, { cause: error });
-    }
-    if (error instanceof LivyHttpError && error.status === 404 && /not found\.?$/i.test(error.serverMessage) && /session/i.test(error.serverMessage)) {
-      throw new LivySessionLostError(id, `the server no longer knows ${what} ${id} (404: ${error.serverMessage})`, { cause: error });
-    }
-    throw error;
   }
+}
+
+/** A poll that got no answer worth reading: it may get one if asked again. */
+function unanswered(error: unknown): error is LivyConnectionError | LivyTimeoutError | LivyHttpError {
+  return error instanceof LivyConnectionError || error instanceof LivyTimeoutError || (error instanceof LivyHttpError && RETRYABLE_STATUSES.has(error.status));
+}
+
+function lostError(id: number, error: LivyConnectionError | LivyTimeoutError | LivyHttpError, outage: Outage): LivySessionLostError {
+  const during = `, for ${Math.round(outage.forMs / 1000)} s and ${outage.failures} polls`;
+  if (error instanceof LivyConnectionError) return new LivySessionLostError(id, `the server stopped answering (${error.reason})${during}`, { cause: error });
+  if (error instanceof LivyTimeoutError) return new LivySessionLostError(id, `polls got no answer within ${error.timeoutMs} ms${during}`, { cause: error });
+  return new LivySessionLostError(id, `the server answered ${error.status} (${error.serverMessage})${during}`, { cause: error });
 }
 
 async function deadError(send: Send, owner: LogOwner, id: number, state: string, options: WaitOptions): Promise<LivySessionDeadError> {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OrchError } from '../../errors.ts';
+import { OrchError, isDetached } from '../../errors.ts';
 import { LivyClient } from '../../integrations/livy/index.ts';
 import type { ClusterCreateOptions, Duration, TaskContext } from '../../sdk/index.ts';
 import type { ClusterBackend, ClusterInfo } from './backend.ts';
@@ -68,9 +68,12 @@ export class EmbeddedBackend implements ClusterBackend {
     try {
       url = await this.readUrl(pid, logFile, ctx.signal);
     } catch (err) {
-      // Never leave a half-started engine behind.
-      if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
-      ctx.handles.release('cluster', clusterId);
+      // A detached try (a drain, a lost lease) leaves its engine and handle: the next owner's
+      // resume reattaches to it. Otherwise never leave a half-started engine behind.
+      if (!isDetached(ctx.signal)) {
+        if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+        ctx.handles.release('cluster', clusterId);
+      }
       throw err;
     }
     ctx.handles.record({ kind: 'cluster', externalId: clusterId, url, data: { backend: this.name, pid, logFile } });

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OrchError } from '../../errors.ts';
-import { withPathLock } from './path-lock.ts';
+import { withPathLock, type PathLockOptions } from './path-lock.ts';
 
 export class NothingWrittenError extends OrchError {
   constructor(staging: string) {
@@ -22,8 +22,8 @@ export function requireStaging(staging: string): void {
 }
 
 /** Replace `target` with `staging`, holding the target's lock; the previous dataset is removed only after the swap. */
-export async function swapIntoPlace(staging: string, target: string): Promise<void> {
-  await withPathLock(target, () => swapLocked(resolve(staging), resolve(target)));
+export async function swapIntoPlace(staging: string, target: string, lock?: PathLockOptions): Promise<void> {
+  await withPathLock(target, () => swapLocked(resolve(staging), resolve(target)), lock);
 }
 
 /**
@@ -31,7 +31,7 @@ export async function swapIntoPlace(staging: string, target: string): Promise<vo
  * process died around the swap: swap if the staging directory is still there, else the swap
  * was done. Returns which.
  */
-export async function finishSwap(staging: string, target: string): Promise<'swapped' | 'already'> {
+export async function finishSwap(staging: string, target: string, lock?: PathLockOptions): Promise<'swapped' | 'already'> {
   return withPathLock(target, () => {
     if (existsSync(resolve(staging))) {
       swapLocked(resolve(staging), resolve(target));
@@ -39,7 +39,7 @@ export async function finishSwap(staging: string, target: string): Promise<'swap
     }
     if (existsSync(resolve(target))) return 'already';
     throw new NothingWrittenError(resolve(staging));
-  });
+  }, lock);
 }
 
 function swapLocked(from: string, to: string): void {

@@ -51,7 +51,7 @@ export function explainLoss(err: unknown, ctx: TaskContext, createTask: string, 
   return fate ? new ClusterGoneError(ctx.taskId, createTask, info.clusterId, fate, { cause: err }) : err;
 }
 
-const LOSS_CODES = new Set(['ORCH_LIVY_SESSION_LOST', 'ORCH_LIVY_UNREACHABLE', 'ORCH_LIVY_TIMEOUT', 'ORCH_LIVY_WORK_GONE']);
+const LOSS_CODES = new Set(['ORCH_LIVY_SESSION_LOST', 'ORCH_LIVY_UNREACHABLE', 'ORCH_LIVY_TIMEOUT', 'ORCH_LIVY_WORK_GONE', 'ORCH_LIVY_LOOKUP_FAILED', 'ORCH_LIVY_CLEANUP_FAILED']);
 
 export class NoClusterError extends OrchError {
   override readonly retryable = false;

@@ -7,12 +7,11 @@
  */
 import pLimit from 'p-limit';
 import type { Logger } from '../../core/logging.ts';
-import { LivyClient } from '../../integrations/livy/index.ts';
+import type { LivyClient } from '../../integrations/livy/index.ts';
 import type { ExternalHandleRow, Store } from '../../store/index.ts';
 import type { Backends } from '../cluster/backends.ts';
-import { isLiveEngine } from '../cluster/process.ts';
-import { BATCH } from './batch.ts';
-import { SESSION } from './session.ts';
+import { deleteNamed, leftoverClient, settledLeftover } from './earlier-work.ts';
+import { BATCH, SESSION } from './session.ts';
 
 /** Unreleased session and batch handles whose try is over (the task runs another try, or none). */
 export function leftoverLivyHandles(store: Store): ExternalHandleRow[] {
@@ -43,33 +42,25 @@ export async function reapLivyLeftovers(store: Store, logger: Logger, backends: 
     const what = h.kind === SESSION ? 'session' : 'batch';
     const where = { dag: h.dagId, run: h.runId, task: h.taskId, try: h.tryNumber };
     const release = () => store.handles.releaseById(h.id, new Date().toISOString());
-    const name = typeof h.data?.name === 'string' ? h.data.name : undefined;
-    const enginePid = Number(h.data?.enginePid);
-    // An embedded engine that has exited took its sessions with it.
-    if (!h.url || (enginePid && !isLiveEngine(enginePid))) {
-      release();
-      return;
-    }
-    if (!name) {
+    const settled = settledLeftover(h);
+    if (settled) {
       // Without its name the id cannot be told from another's after a Livy restart: never delete blindly.
-      logger.warn(where, `Livy ${what} ${h.externalId} at ${h.url} was left open by an ended try; it has no recorded name, so orch does not delete it`);
+      if (settled === 'unnamed') logger.warn(where, `Livy ${what} ${h.externalId} at ${h.url} was left open by an ended try; it has no recorded name, so orch does not delete it`);
       release();
       return;
     }
+    const name = String(h.data!.name);
     let client: LivyClient;
     try {
-      const info = { backend: String(h.data?.backend ?? 'livy'), clusterId: h.url, livyUrl: h.url };
-      client = new LivyClient({ ...backends.of(info).livyOptions(info), timeoutMs: 10_000, retry: { retries: 1 } });
+      client = leftoverClient(backends, h, { timeoutMs: 10_000, retry: { retries: 1 } });
     } catch (err) {
       logger.warn({ ...where, err }, `cannot reach the backend of leftover Livy ${what} '${name}'`);
       return;
     }
     try {
-      const expected = { name, id: Number(h.externalId) };
-      const found = h.kind === SESSION ? await client.reattachSession(expected) : await client.reattachBatch(expected);
-      if (found) {
-        await (h.kind === SESSION ? client.deleteSession(found.id) : client.deleteBatch(found.id));
-        logger.warn(where, `deleted Livy ${what} ${found.id} '${name}' at ${h.url}, left open by try ${h.tryNumber} of ${h.taskId}, which has ended`);
+      const id = await deleteNamed(client, h.kind, { name, id: Number(h.externalId) });
+      if (id !== undefined) {
+        logger.warn(where, `deleted Livy ${what} ${id} '${name}' at ${h.url}, left open by try ${h.tryNumber} of ${h.taskId}, which has ended`);
         deleted++;
       }
       release();

@@ -4,10 +4,12 @@
  * recorded), record the result, and release — cancel and delete — unless the try was
  * detached, in which case everything is left running and recorded for the next owner.
  */
+import { createHash } from 'node:crypto';
 import { isDetached } from '../../errors.ts';
-import { LivyStatementCancelledError, LivyStatementFailedError, type LivyClient, type LogPosition, type LogRead, type Statement, type StatementOkOutput } from '../../integrations/livy/index.ts';
+import { LivyStatementCancelledError, LivyStatementFailedError, type LivyClient, type LogPosition, type LogRead, type Outage, type Statement, type StatementOkOutput } from '../../integrations/livy/index.ts';
 import type { TaskContext } from '../../sdk/index.ts';
 import type { ClusterInfo } from '../cluster/backend.ts';
+import { clusterFate } from '../cluster/operators.ts';
 
 /** What one try has open on Livy, and what its session handle records (`data`). */
 export interface Work {
@@ -20,16 +22,33 @@ export interface Work {
   /** The statement ended on the server: nothing to cancel. */
   finished: boolean;
   released: boolean;
-  /** Leave the session and statement as they are (the database failed: nothing could record their end). */
-  keep?: boolean;
+  /**
+   * Leave the session and statement as they are, and why: the database failed (nothing could
+   * record their end: the resume follows them), or the resume could not find out what runs.
+   */
+  keep?: string;
 }
 
 export const SESSION = 'livy-session';
 export const STATEMENT = 'livy-statement';
+export const BATCH = 'livy-batch';
 
-/** Livy session and batch names: unique per run, task and try, so a restarted orch can find them. */
-export function livyName(ctx: TaskContext, prefix = 'orch'): string {
-  return `${prefix}-${ctx.runId}-${ctx.taskId}-${ctx.tryNumber}`.replace(/[^A-Za-z0-9_.:-]+/g, '_');
+/** Longest name orch gives a session or batch: Spark makes it the application name, which some cluster managers truncate. */
+export const MAX_NAME_LENGTH = 100;
+
+/**
+ * Livy session and batch names: `<prefix>-<dag>-<run>-<task>-<try>`, unique per DAG, run,
+ * task and try — scheduled run ids are the same in every DAG on one schedule — so a
+ * restarted orch (and the reaper) finds its own work and nobody else's. A name that would
+ * be too long keeps its readable start and ends with a hash of the whole, then the try.
+ */
+export function livyName(task: Pick<TaskContext, 'dagId' | 'runId' | 'taskId'>, tryNumber: number, prefix = 'orch'): string {
+  const safe = (s: string) => s.replace(/[^A-Za-z0-9_.:-]+/g, '_');
+  const name = safe(`${prefix}-${task.dagId}-${task.runId}-${task.taskId}-${tryNumber}`);
+  if (name.length <= MAX_NAME_LENGTH) return name;
+  const hash = createHash('sha256').update(JSON.stringify([prefix, task.dagId, task.runId, task.taskId])).digest('hex').slice(0, 12);
+  const tail = `-${hash}-${tryNumber}`;
+  return safe(`${prefix}-${task.dagId}-${task.runId}-${task.taskId}`).slice(0, MAX_NAME_LENGTH - tail.length) + tail;
 }
 
 export const markerOf = (ctx: TaskContext) => `${ctx.dagId}/${ctx.runId}/${ctx.taskId}/${ctx.tryNumber}`;
@@ -53,7 +72,11 @@ export async function openSession(ctx: TaskContext, work: Work, kind: string, re
   // Stored the moment it is known: a crash from here on can find and delete it.
   recordSession(ctx, work);
   ctx.log.info(`opened Livy session ${session.id} '${name}' (kind ${kind}) on ${work.info.livyUrl}`);
-  await work.client.waitForSessionIdle(session.id, { signal: ctx.signal, onState: (s) => ctx.log.info(`session ${session.id}: ${s}`) });
+  await work.client.waitForSessionIdle(session.id, {
+    signal: ctx.signal,
+    onState: (s) => ctx.log.info(`session ${session.id}: ${s}`),
+    onUnanswered: whileUnanswered(ctx, work.info, `session ${session.id} to be idle`),
+  });
 }
 
 /** Submit the code (a lost answer is resolved by its marker) and follow it. */
@@ -77,6 +100,7 @@ export async function follow(ctx: TaskContext, work: Work, statementId: number):
   const done: Statement = await waitFollowing(work, () =>
     work.client.waitForStatement(sessionId, statementId, {
       signal: ctx.signal,
+      onUnanswered: whileUnanswered(ctx, work.info, `statement ${statementId}`),
       logs: reader,
       onLog: (read: LogRead) => {
         for (const note of read.dropped) ctx.log.warn(note);
@@ -118,7 +142,8 @@ export async function release(ctx: TaskContext, work: Work): Promise<void> {
   const { client, sessionId, statementId } = work;
   try {
     if (sessionId === undefined) return;
-    if (isDetached(ctx.signal) || work.keep) return quietly(() => ctx.log.info(`detached: Livy session ${sessionId} and its statement keep running for the next orch process`));
+    if (isDetached(ctx.signal)) return quietly(() => ctx.log.info(`detached: Livy session ${sessionId} and its statement keep running for the next orch process`));
+    if (work.keep) return quietly(() => ctx.log.warn(`Livy session ${sessionId} and its statement are left as they are: ${work.keep}`));
     const signal = AbortSignal.timeout(30_000);
     if (statementId !== undefined && !work.finished) {
       await client.cancelStatement(sessionId, statementId, signal).then(
@@ -138,8 +163,22 @@ export async function release(ctx: TaskContext, work: Work): Promise<void> {
   }
 }
 
+/**
+ * What a wait does while Livy does not answer its polls (a restart, a gateway hiccup): say so
+ * once, and keep waiting — up to the wait's window — unless the cluster is known to be gone
+ * (an embedded engine that exited), which will not answer again.
+ */
+export function whileUnanswered(ctx: TaskContext, info: ClusterInfo, what: string): (error: Error, outage: Outage) => void {
+  return (error, outage) => {
+    if (clusterFate(info)) throw error;
+    if (outage.failures === 1) {
+      ctx.log.warn(`Livy at ${info.livyUrl} did not answer (${error.message}); still waiting for ${what}, for up to ${Math.round(outage.lostAfterMs / 1000)} s`);
+    }
+  };
+}
+
 /** A line for the log of a detached try, whose database may be what failed: never let it throw. */
-function quietly(write: () => void): void {
+export function quietly(write: () => void): void {
   try {
     write();
   } catch {

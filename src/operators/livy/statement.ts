@@ -6,23 +6,27 @@
  * The result is recorded on the session handle before the session is released, so `resume`
  * of a try that finished its statement completes from the record and never runs it again;
  * a try that had not opened a session yet simply starts, in the same try; otherwise resume
- * finds the session by name and the statement by marker and follows it.
+ * finds the session by name and the statement by marker and follows it. A lookup that fails
+ * leaves the session and its statement as they are and fails the try; a retry deletes what
+ * earlier tries left open before it opens its own session.
  */
 import { resolve } from 'node:path';
 import type { OperatorImpl } from '../../core/operator.ts';
 import { isDetached } from '../../errors.ts';
-import { LivyClient } from '../../integrations/livy/index.ts';
+import { LivyClient, type Statement } from '../../integrations/livy/index.ts';
 import { storeFailureKind } from '../../store/index.ts';
 import type { Dialect, ExternalHandle, StatementOptions, TaskContext } from '../../sdk/index.ts';
 import { SESSION_KIND, type ClusterInfo } from '../cluster/backend.ts';
 import type { Backends } from '../cluster/backends.ts';
 import { discardStaging, finishSwap, prepareStaging, requireStaging, swapIntoPlace } from '../cluster/local-output.ts';
+import type { PathLockOptions } from '../cluster/path-lock.ts';
 import { explainLoss, requireCluster } from '../cluster/operators.ts';
 import { renderTemplate } from '../template.ts';
 import { prepareCode, templateVars, type PreparedCode } from './code.ts';
-import { WorkGoneError } from './errors.ts';
+import { clearEarlierTries } from './earlier-work.ts';
+import { WorkGoneError, WorkLookupError, lookUp } from './errors.ts';
 import { checkCodeIsLocal, checkLocalInputs, classifyFailure } from './inputs.ts';
-import { SESSION, STATEMENT, follow, handleData, livyName, markerOf, openSession, recordSession, release, submitAndFollow, type Work } from './session.ts';
+import { SESSION, STATEMENT, follow, handleData, livyName, markerOf, openSession, recordSession, release, submitAndFollow, whileUnanswered, type Work } from './session.ts';
 
 type Options = Omit<StatementOptions, 'cluster'> & { cluster: string };
 
@@ -43,8 +47,8 @@ interface Try {
   work: Work;
 }
 
-/** Session names: `orch-<run>-<task>-<try>`, or the task's own prefix instead of `orch`. */
-export const sessionName = (ctx: TaskContext, options?: Pick<Options, 'session'>) => livyName(ctx, options?.session?.name);
+/** Session names: `orch-<dag>-<run>-<task>-<try>`, or the task's own prefix instead of `orch`. */
+export const sessionName = (ctx: TaskContext, options?: Pick<Options, 'session'>, tryNumber = ctx.tryNumber) => livyName(ctx, tryNumber, options?.session?.name);
 
 export function statementOperator(backends: Backends): OperatorImpl<Options> {
   const start = (ctx: TaskContext, options: Options): Try => {
@@ -66,6 +70,7 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
   const submitFresh = async (ctx: TaskContext, options: Options, t: Try) => {
     if (t.info.localFiles) checkLocalInputs(ctx, options.inputs ?? [], t.where);
     if (t.local) prepareStaging(t.output!.staging_dir);
+    await clearEarlierTries(ctx, backends, t.work.client, t.info, SESSION, (tryNumber) => sessionName(ctx, options, tryNumber));
     const { name: _prefix, ...resources } = options.session ?? {};
     await openSession(ctx, t.work, t.kind, resources);
     return submitAndFollow(ctx, t.work, t.prepared.code, t.kind);
@@ -77,7 +82,7 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
     // Durable before the session is released: a crash from here on completes from the record.
     recordSession(ctx, t.work, { result });
     await release(ctx, t.work);
-    return publish(ctx, t, result, () => swapIntoPlace(t.output!.staging_dir, t.output!.output_dir));
+    return publish(ctx, t, result, (lock) => swapIntoPlace(t.output!.staging_dir, t.output!.output_dir, lock));
   };
 
   /** Run `body`; on failure explain it (missing input, cluster gone) and drop the staging directory. */
@@ -90,7 +95,7 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
     } catch (err) {
       // A write to the database failed (a full disk): the result cannot be recorded, so the
       // statement and its session are left for the resume, as for a detached try.
-      if (storeFailureKind(err)) t.work.keep = true;
+      if (storeFailureKind(err)) t.work.keep = `the database could not record their end (${(err as Error).message}); the next orch process follows them`;
       throw explainLoss(classifyFailure(ctx, err), ctx, options.cluster, t.info);
     } finally {
       await release(ctx, t.work);
@@ -116,9 +121,9 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
         const name = String(open?.data?.name ?? work.data.name);
         if (!open && mine.length) throw new WorkGoneError('session', name, ctx.tryNumber, 'it was deleted before orch restarted, and no result was recorded');
         // No record: the process may have died between Livy creating the session and orch storing its id.
-        const session = open
-          ? await work.client.reattachSession({ name, id: Number(open.externalId) }, ctx.signal)
-          : await work.client.findSessionByName(name, ctx.signal);
+        const session = await lookUp(ctx, 'session', name, t.info.livyUrl, () =>
+          open ? work.client.reattachSession({ name, id: Number(open.externalId) }, ctx.signal) : work.client.findSessionByName(name, ctx.signal),
+        );
         if (!session && open) throw new WorkGoneError('session', name, ctx.tryNumber, `Livy at ${t.info.livyUrl} no longer knows it`);
         if (!session) {
           ctx.log.info(`try ${ctx.tryNumber} had not opened a Livy session before orch restarted; starting it now`);
@@ -128,12 +133,19 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
         work.data = { ...work.data, ...open?.data };
         if (!open) recordSession(ctx, work);
         ctx.log.info(`reattached to Livy session ${session.id} (${session.state})`);
-        const found = await work.client.findStatementByMarker(session.id, markerOf(ctx), ctx.signal);
+        let found: Statement | undefined;
+        try {
+          found = await lookUp(ctx, 'statement', name, t.info.livyUrl, () => work.client.findStatementByMarker(session.id, markerOf(ctx), ctx.signal));
+        } catch (err) {
+          // The previous owner's statement may be running in the session: leave both as they are.
+          if (err instanceof WorkLookupError) work.keep = `orch could not find out whether the statement of try ${ctx.tryNumber} runs in it; the task's next try (or the reaper) deletes them`;
+          throw err;
+        }
         if (found) {
           ctx.log.info(`statement ${found.id} is still known to Livy (${found.state}); following it instead of submitting again`);
           return complete(ctx, t, await follow(ctx, work, found.id));
         }
-        await work.client.waitForSessionIdle(session.id, { signal: ctx.signal });
+        await work.client.waitForSessionIdle(session.id, { signal: ctx.signal, onUnanswered: whileUnanswered(ctx, t.info, `session ${session.id} to be idle`) });
         if (t.local) prepareStaging(t.output!.staging_dir);
         return complete(ctx, t, await submitAndFollow(ctx, work, t.prepared.code, t.kind));
       });
@@ -170,22 +182,22 @@ async function completeFromRecord(ctx: TaskContext, t: Try, handle: ExternalHand
     }
   }
   for (const h of ctx.handles.list(STATEMENT).filter((h) => h.tryNumber === ctx.tryNumber)) ctx.handles.release(STATEMENT, h.externalId);
-  return publish(ctx, t, result, () => finishSwap(t.output!.staging_dir, t.output!.output_dir));
+  return publish(ctx, t, result, (lock) => finishSwap(t.output!.staging_dir, t.output!.output_dir, lock));
 }
 
 /** Where orch shares the cluster's files, swap the output into place (or recognise it there); add its directory to the result. */
-async function publish(ctx: TaskContext, t: Try, result: Record<string, unknown>, swap: () => Promise<unknown>): Promise<unknown> {
+async function publish(ctx: TaskContext, t: Try, result: Record<string, unknown>, swap: (lock: PathLockOptions) => Promise<unknown>): Promise<unknown> {
   if (!t.output) return result;
   if (t.local) {
-    const how = await swap();
+    const how = await swap({ signal: ctx.signal, onWait: (file) => ctx.log.info(`waiting for another process to finish replacing ${resolve(t.output!.output_dir)} (it holds the lock ${file})`) });
     ctx.log.info(how === 'already' ? `${resolve(t.output.output_dir)} was already published before orch restarted` : `published ${resolve(t.output.output_dir)}`);
   }
   return { ...result, outputDir: t.local ? resolve(t.output.output_dir) : t.output.output_dir };
 }
 
-/** The dataset directory and a staging directory unique to this try, beside it. */
+/** The dataset directory and a staging directory unique to this try (of this DAG's run: run ids repeat across DAGs), beside it. */
 function outputDirs(ctx: TaskContext, output: string): OutputDirs {
   const outputDir = renderTemplate(output, templateVars(ctx, output), `task '${ctx.taskId}' option 'output'`);
-  const stagingDir = `${outputDir.replace(/\/+$/, '')}.tmp-${ctx.runId.replace(/[^A-Za-z0-9]+/g, '')}-${ctx.tryNumber}`;
+  const stagingDir = `${outputDir.replace(/\/+$/, '')}.tmp-${ctx.dagId.replace(/[^A-Za-z0-9]+/g, '')}-${ctx.runId.replace(/[^A-Za-z0-9]+/g, '')}-${ctx.tryNumber}`;
   return { output_dir: outputDir, staging_dir: stagingDir };
 }

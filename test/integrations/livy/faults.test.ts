@@ -123,6 +123,44 @@ describe('a session that disappears', () => {
   });
 });
 
+describe('a poll that gets no answer in time', () => {
+  it('is asked again: one timed-out poll does not end a running statement, which is followed to its output', async () => {
+    // Reproduces the review of issue 7: a single poll timeout became LivySessionLostError, and the task then cancelled the statement.
+    const sid = await idle();
+    const patient = testClient(proxy.url, { timeoutMs: 1000 });
+    try {
+      const st = await patient.submitStatement(sid, { code: 'SELECT 11 AS eleven' });
+      proxy.faults.push(nth('GET', new RegExp(`^/sessions/${sid}/statements/${st.id}$`), { hang: true }));
+      const done = await patient.waitForStatement(sid, st.id);
+      expect(done.output).toMatchObject({ status: 'ok', data: { 'application/json': { data: [[11]] } } });
+      expect(proxy.count('GET', `/sessions/${sid}/statements/${st.id}`)).toBeGreaterThanOrEqual(2);
+    } finally {
+      await patient.close();
+    }
+    await livy.deleteSession(sid);
+  });
+
+  it('declares the session lost only once polls have gone unanswered for the whole window, telling the caller of each meanwhile', async () => {
+    const sid = await idle();
+    const stid = await running(sid);
+    const patient = testClient(proxy.url, { timeoutMs: 300 });
+    proxy.faults.push((hit) => (hit.method === 'GET' && hit.url.startsWith(`/sessions/${sid}/`) ? { hang: true } : undefined));
+    const told: number[] = [];
+    try {
+      const error = await failure(patient.waitForStatement(sid, stid, { lostAfterMs: 1500, onUnanswered: (_err, outage) => told.push(outage.failures) }));
+      expect(error).toBeInstanceOf(LivySessionLostError);
+      expect(error.message).toMatch(/polls got no answer within 300 ms, for \d+ s and \d+ polls/);
+      expect(told.length).toBeGreaterThanOrEqual(1);
+      expect(told).toEqual(told.map((_, i) => i + 1));
+    } finally {
+      await patient.close();
+    }
+    proxy.faults.length = 0;
+    expect((await livy.getStatement(sid, stid)).state).toBe('running');
+    await livy.deleteSession(sid);
+  });
+});
+
 describe('a cancel that does not stop the work', () => {
   it('is acknowledged (200 canceled) yet the statement runs on; deleting the session stops it (LIVY-786)', async () => {
     // Reproduces LIVY-786: Livy answers {"msg":"canceled"} but driver-side code keeps running.

@@ -1,7 +1,8 @@
 /**
  * A separate process for local-output.test.ts: `swap <target> <label> <count>` swaps
- * `count` new datasets into `target`; `hold <target>` takes the target's lock and keeps it
- * until it is killed (printing `holding` once it has it).
+ * `count` new datasets into `target` (printing `waiting` when another process holds the
+ * target's lock); `hold <target>` takes the target's lock and keeps it until it is killed
+ * (printing `holding` once it has it).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +22,6 @@ if (mode === 'hold') {
     mkdirSync(staging, { recursive: true });
     // Two files with one content: a reader that ever sees two contents saw a mixed dataset.
     for (const part of ['part-0', 'part-1']) writeFileSync(join(staging, part), `${label}-${i}`);
-    await swapIntoPlace(staging, target!);
+    await swapIntoPlace(staging, target!, { onWait: () => process.stdout.write('waiting\n') });
   }
 }
