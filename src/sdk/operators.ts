@@ -2,6 +2,7 @@
  * Built-in operators as data: each function returns an OperatorSpec naming the
  * implementation (in src/operators) and its options. Nothing here talks to a cluster.
  */
+import { memoryLimitProblem } from './memory-limit.ts';
 import { durationMs } from './duration.ts';
 import type { Duration, OperatorSpec, TaskArgs, TaskRef } from './types.ts';
 
@@ -116,6 +117,9 @@ export const cluster = {
   /** Create a cluster (embedded engine, an existing Livy, or EMR); its XCom is where Livy is. */
   create: (options: ClusterCreateOptions = {}): OperatorSpec => {
     checkDuration('cluster.create', 'embedded.idleTimeout', options.embedded?.idleTimeout);
+    const memory = options.embedded?.memoryLimit;
+    const problem = memory === undefined ? undefined : memoryLimitProblem(memory);
+    if (problem) throw new RangeError(`cluster.create: embedded.memoryLimit: ${problem}`);
     return spec('cluster.create', { ...options });
   },
   /** Wait until the cluster created by `cluster` answers. */

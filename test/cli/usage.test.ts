@@ -34,9 +34,9 @@ describe('usage errors', () => {
       [['--port', '99999'], "option '--port <n>' argument '99999' is invalid. --port must be from 0 to 65535 (0 picks a free one), got '99999'"],
       [['--max-sessions', '0'], "option '--max-sessions <n>' argument '0' is invalid. --max-sessions must be 1 or more, got '0'"],
       [['--idle-timeout', 'forever'], "option '--idle-timeout <duration>' argument 'forever' is invalid. --idle-timeout: 'forever' is not a duration (use e.g. '500ms', '30s', '5m', '2h', '1d'); 0 turns it off"],
-      [['--memory-limit', 'lots'], `option '--memory-limit <size>' argument 'lots' is invalid. --memory-limit must be ${forms}, got 'lots'`],
-      [['--memory-limit', '0GB'], `option '--memory-limit <size>' argument '0GB' is invalid. --memory-limit must be ${forms}, got '0GB'`],
-      [['--memory-limit', '150%'], "option '--memory-limit <size>' argument '150%' is invalid. --memory-limit 150%: a share of the machine's memory must be above 0% and at most 100%, e.g. 25%; or give a size such as '2GB' or '512MiB'"],
+      [['--memory-limit', 'lots'], `option '--memory-limit <size>' argument 'lots' is invalid. --memory-limit: it must be ${forms}, got 'lots'`],
+      [['--memory-limit', '0GB'], "option '--memory-limit <size>' argument '0GB' is invalid. --memory-limit: a size must be above zero, got '0GB'"],
+      [['--memory-limit', '150%'], "option '--memory-limit <size>' argument '150%' is invalid. --memory-limit: a share of the machine's memory must be above 0% and at most 100%, got '150%'"],
     ];
     for (const [args, message] of cases) {
       const r = await orch(ws, ['engine', ...args, '--home', ws.home]);

@@ -1,7 +1,7 @@
 /** `orch engine`: the embedded Livy-compatible engine on DuckDB, as its own process. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { idleTimeoutMs } from '../../engine/idle.ts';
-import { resolveMemoryLimit } from '../../engine/memory.ts';
+import { MEMORY_LIMIT_FORMS, memoryLimitProblem } from '../../sdk/memory-limit.ts';
 import { action } from '../action.ts';
 import { integer, positive } from '../parse.ts';
 
@@ -12,7 +12,7 @@ export function registerEngineCommand(program: Command): void {
     .option('--port <n>', 'port to listen on, 0 to 65535 (0 picks a free one)', port, 8998)
     .option('--host <addr>', 'interface to listen on', '127.0.0.1')
     .option('--max-sessions <n>', 'sessions plus running batches at once (1 or more)', positive('--max-sessions'))
-    .option('--memory-limit <size>', `DuckDB memory limit: ${MEMORY_FORMS}; half the machine by default (spills to disk beyond it)`, memoryLimit)
+    .option('--memory-limit <size>', `DuckDB memory limit: ${MEMORY_LIMIT_FORMS}; half the machine by default (spills to disk beyond it)`, memoryLimit)
     .option('--idle-timeout <duration>', "stop after this long with no open session, no running batch and no HTTP request, e.g. '30m'; off by default", idleTimeout)
     .option('--csrf', 'reject POST/DELETE without X-Requested-By, as Livy with CSRF protection does')
     .option('--home <dir>', "the engine's own folder (spill files); default $ORCH_HOME/engine")
@@ -25,11 +25,6 @@ export function registerEngineCommand(program: Command): void {
     );
 }
 
-const MEMORY_FORMS = "a size such as '2GB' or '512MiB' (units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB) or a share of the machine such as '25%'";
-
-/** The sizes DuckDB's memory_limit takes (its unit words included), above zero. */
-const SIZE = /^\s*(\d+(?:\.\d+)?)\s*(b|bytes?|k|kb|kilobytes?|kib|m|mb|megabytes?|mib|g|gb|gigabytes?|gib|t|tb|terabytes?|tib)\s*$/i;
-
 /** `--port`: what the OS can listen on, checked here so it is a usage error rather than a failed start. */
 function port(v: string): number {
   const n = integer('--port')(v);
@@ -37,19 +32,11 @@ function port(v: string): number {
   return n;
 }
 
-/** `--memory-limit`: a size DuckDB accepts, or a share of the machine the engine's own parser accepts. */
+/** `--memory-limit`: a size DuckDB accepts, or a share of the machine (the same check DAG files get). */
 function memoryLimit(v: string): string {
-  const size = SIZE.exec(v);
-  if (size && Number(size[1]) > 0) return v;
-  if (v.trim().endsWith('%')) {
-    try {
-      resolveMemoryLimit(v);
-      return v;
-    } catch (error) {
-      throw new InvalidArgumentError(`${(error as Error).message}; or give a size such as '2GB' or '512MiB'`);
-    }
-  }
-  throw new InvalidArgumentError(`--memory-limit must be ${MEMORY_FORMS}, got '${v}'`);
+  const problem = memoryLimitProblem(v);
+  if (problem) throw new InvalidArgumentError(`--memory-limit: ${problem}`);
+  return v;
 }
 
 /** `--idle-timeout`: checked by the engine's own parser. */

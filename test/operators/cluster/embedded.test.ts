@@ -87,6 +87,14 @@ describe('an engine the embedded backend started', () => {
     expect(enginesOf(ws.home)).toEqual([]);
   });
 
+  it('refuses a memoryLimit the engine would refuse, when the DAG file loads, naming the field and the forms', async () => {
+    writeClusterDag(`embedded: { memoryLimit: 'none' }`);
+    const r = await orch(ws, ['tasks', 'test', 'cluster_dag', 'create_cluster']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("cluster.create: embedded.memoryLimit: it must be a size such as '2GB' or '512MiB'");
+    expect(enginesOf(ws.home)).toEqual([]);
+  });
+
   it('refuses an idleTimeout that is not a duration when the DAG file loads, naming the field', async () => {
     writeClusterDag(`embedded: { idleTimeout: 'soon' }`);
     const r = await orch(ws, ['tasks', 'test', 'cluster_dag', 'create_cluster']);
