@@ -34,7 +34,16 @@ afterEach(async () => {
 /** `orch run held`, once `work` runs, and the run id. */
 async function holding(): Promise<{ run: OrchProcess; runId: string }> {
   const run = spawnOrch(ws, ['run', 'held']);
-  const runId = await waitFor('work to be running', () => db.tasks('held').work?.state === 'running' && db.runs('held')[0]!.runId, 30_000, () => run.stderr);
+  // Running in the database is not yet running in the process: wait for the task's own first line.
+  const runId = await waitFor(
+    'work to be running',
+    () => {
+      const id = db.runs('held')[0]?.runId;
+      return id && db.tasks('held').work?.state === 'running' && db.logs('held', id, 'work', 1).includes('work started') && id;
+    },
+    30_000,
+    () => run.stderr,
+  );
   return { run, runId };
 }
 
@@ -63,7 +72,7 @@ describe('orch logs --follow on a run no process drives', () => {
     run.child.kill('SIGTERM');
     await run.waitForOutput(/SIGTERM: no new tasks start/, 'orch run to start draining');
     counter.signal('release'); // work ends within the drain's grace period; after never starts
-    expect((await run.waitForExit(30_000)).code).toBe(1);
+    expect((await run.waitForExit(30_000)).code).toBe(143);
     expect(db.tasks('held', runId)).toMatchObject({ work: { state: 'success' }, after: { tryNumber: 0 } });
 
     const waiting = follow(runId, 'after');

@@ -3,10 +3,13 @@
  * prints to the console, or runs in a worker thread of its own. Real scheduler, real
  * SQLite file, real DAG files.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cancelRun } from '../../src/core/run-commands.ts';
 import { workspace, type Workspace } from '../helpers/dags.ts';
 import { harness, type Harness } from '../helpers/scheduler.ts';
-import { DbView, orch } from '../helpers/cli.ts';
+import { DbView, orch, waitFor } from '../helpers/cli.ts';
 
 let ws: Workspace;
 let h: Harness | undefined;
@@ -102,13 +105,29 @@ describe("isolation: 'worker'", () => {
       d.task({ id: 'forever', isolation: 'worker', executionTimeout: '300ms', run: () => { while (true) {} } });
       d.task({ id: 'meanwhile', run: async () => { for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 50)); return 'done'; } });
       export default d;`);
-    // Were 'forever' inline, the run would never end: its loop never yields. Its thread cannot
-    // even take the abort, so it is terminated without waiting out the (long) grace.
-    const r = await run('stuck', { abortGraceMs: 60_000 });
+    // Were 'forever' inline, the run would never end: its loop never yields.
+    const r = await run('stuck');
     expect(r.state).toBe('failed');
     expect(r.ti('forever').error).toBe("task 'forever' exceeded its executionTimeout of 300 ms and was aborted");
-    expect(r.lines('forever').map((l) => l.message)).toContain('the worker thread did not take the abort within 1 s (stuck in synchronous work); terminated it');
     expect(r.ti('meanwhile').state).toBe('success');
+  });
+
+  it('terminates a thread that cannot even take the abort at once, without waiting out the grace', async () => {
+    const started = join(ws.root, 'started');
+    ws.writeDag('stuck_cancel', `
+      import { writeFileSync } from 'node:fs';
+      const d = dag({ id: 'stuck_cancel' });
+      d.task({ id: 'forever', isolation: 'worker', run: () => { writeFileSync(${JSON.stringify(started)}, ''); while (true) {} } });
+      export default d;`);
+    // A grace far longer than the test may take: only the quick path can end this run in time.
+    h = await harness(ws, { abortGraceMs: 600_000 });
+    const done = h.scheduler.runDag('stuck_cancel');
+    await waitFor('the task to be in its loop', () => existsSync(started), 60_000);
+    const runId = h.store.runs.list({ dagId: 'stuck_cancel' })[0]!.runId;
+    cancelRun(h.store, 'stuck_cancel', runId, new Date());
+    expect((await done).state).toBe('failed');
+    const lines = h.store.logs.read({ dagId: 'stuck_cancel', runId, taskId: 'forever' }, 1).map((l) => l.message);
+    expect(lines).toContain('the worker thread did not take the abort within 1 s (stuck in synchronous work); terminated it');
   });
 
   it('gives the task params, XCom, handles, a log and console capture as inline, and its return value becomes its XCom', async () => {

@@ -45,6 +45,8 @@ export async function runTaskInThread(importDagFile: ImportDagFile): Promise<voi
       // The scheduler thread notices an unwritable database through its own writes.
       onWriteError: () => undefined,
     });
+    // Aborted while the thread was still starting (a short timeout on a busy host): never start the code.
+    if (controller.signal.aborted) throw controller.signal.reason;
     // An error that escapes the code ends the try at once: the thread is terminated after this message.
     const value = await withTaskScope({ log: ctx.log, fail: (err) => send({ type: 'done', ok: false, error: toWire(err) }) }, () => fn(ctx));
     try {
