@@ -44,12 +44,14 @@ export class Heartbeat {
     this.housekeepingTimer = setInterval(() => this.houseKeep(), this.options.housekeepingMs);
   }
 
-  stop(): void {
-    this.keeper?.stop();
+  /** Stop the timers and the keeper's thread; resolves once that thread has let the database go. */
+  stop(): Promise<void> {
+    const keeperGone = this.keeper?.stop() ?? Promise.resolve();
     clearInterval(this.beatTimer);
     clearInterval(this.housekeepingTimer);
     this.beatTimer = undefined;
     this.housekeepingTimer = undefined;
+    return keeperGone;
   }
 
   /** Start a housekeeping round unless one is going (or it may not now). */

@@ -134,7 +134,8 @@ export class Scheduler {
     } catch (err) {
       throw databaseFailure(err, this.dbFile) ?? err;
     } finally {
-      this.stopHeartbeat();
+      // Awaited: when runDag returns, no thread of this scheduler still holds the database.
+      await this.stopHeartbeat();
     }
   }
 
@@ -226,7 +227,7 @@ export class Scheduler {
       });
     }
     if (this.storeFailure) {
-      this.stopHeartbeat();
+      await this.stopHeartbeat();
       throw this.storeFailure;
     }
     await this.drain();
@@ -256,7 +257,7 @@ export class Scheduler {
   async drain(graceMs = this.opts.abortGraceMs): Promise<void> {
     this.stopping = true;
     await Promise.all([...this.drivers.values()].map((d) => d.drain(graceMs)));
-    this.stopHeartbeat();
+    await this.stopHeartbeat();
   }
 
   /** Cancel a run this process drives (others are cancelled through the store; see run-commands.ts). */
@@ -360,7 +361,7 @@ export class Scheduler {
     if (this.storeFailure) return true;
     // Not logged here: runDag and serve throw it, and the command says it once.
     this.storeFailure = failure;
-    this.stopHeartbeat();
+    void this.stopHeartbeat();
     for (const d of this.drivers.values()) d.abandon(`the database cannot be written (${failure.code})`, 'info');
     return true;
   }
@@ -383,8 +384,8 @@ export class Scheduler {
     if (!this.storeFailure) this.beat.start();
   }
 
-  private stopHeartbeat(): void {
-    this.beat.stop();
+  private stopHeartbeat(): Promise<void> {
+    return this.beat.stop();
   }
 
   /** Notice what other processes changed (cancel, mark, clear, a run taken over); leases are renewed by the keeper. */

@@ -14,6 +14,9 @@ export interface LeaseKeeperOptions {
   onError: (err: Error & { code?: string }) => void;
 }
 
+/** How long the thread gets to close its connection before it is terminated. */
+const STOP_GRACE_MS = 5_000;
+
 export class LeaseKeeper {
   private worker: Worker | undefined;
   private readonly beat = new BigInt64Array(new SharedArrayBuffer(8));
@@ -41,8 +44,15 @@ export class LeaseKeeper {
     Atomics.store(this.beat, 0, BigInt(Date.now()));
   }
 
-  stop(): void {
-    this.worker?.postMessage('stop');
+  /** Stop renewing; resolves once the thread has closed its connection and exited (a stuck one is terminated). */
+  async stop(): Promise<void> {
+    const worker = this.worker;
     this.worker = undefined;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage('stop');
+    const timer = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
   }
 }
