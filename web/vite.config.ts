@@ -1,11 +1,17 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defineConfig, type UserConfig } from 'vite';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 // The build is committed (web/dist) and checked by test/web/dist-in-sync.test.ts, so it
 // must be byte-for-byte reproducible: no sourcemaps, content hashes only.
-export default defineConfig({
+export default defineConfig(({ command }) => {
+  // A NODE_ENV left in the shell (vitest sets `test`) would make a development bundle.
+  if (command === 'build') process.env.NODE_ENV = 'production';
+  return config;
+});
+
+const config = {
   root,
   base: '/',
   // No @preact/preset-vite: Vite 8's own oxc transform does JSX with preact's runtime.
@@ -22,4 +28,4 @@ export default defineConfig({
     // `npx vite web` against a running `orch standalone --port 8080`.
     proxy: { '/api': 'http://127.0.0.1:8080' },
   },
-});
+} satisfies UserConfig;
