@@ -1,5 +1,5 @@
 import { memo } from 'preact/compat';
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { duration, span } from '../lib/format.ts';
 import { NODE_H, NODE_W, layoutDag } from '../lib/layout.ts';
 import { stateClass } from '../lib/states.ts';
@@ -12,19 +12,32 @@ export function GraphView({ dag, tasks, selected, onSelect }: Props) {
   // Keyed on the task list, which only changes when the DAG file does: events change
   // colours, never the layout.
   const lay = useMemo(() => layoutDag(dag.tasks), [dag.tasks]);
-  const [zoom, setZoom] = useState(1);
+  // null: fit the graph's width to the card (never above 100%), kept on resize.
+  const [manualZoom, setZoom] = useState<number | null>(null);
+  const scroller = useRef<HTMLDivElement>(null);
+  const [boxWidth, setBoxWidth] = useState(0);
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setBoxWidth(el.clientWidth - 16));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  const fit = boxWidth > 0 && lay.width > 0 ? Math.max(0.35, Math.min(1, boxWidth / lay.width)) : 1;
+  const zoom = manualZoom ?? fit;
   const running = [...tasks.values()].some((t) => t.state === 'running');
   const now = useNow(running);
   const ops = useMemo(() => new Map(dag.tasks.map((t) => [t.taskId, t.operator])), [dag.tasks]);
   return (
     <div class="card graph-wrap">
       <div class="graph-tools">
-        <button class="btn small" onClick={() => setZoom((z) => Math.max(0.3, z / 1.25))} aria-label="zoom out">−</button>
-        <button class="btn small" onClick={() => setZoom(1)}>{Math.round(zoom * 100)}%</button>
-        <button class="btn small" onClick={() => setZoom((z) => Math.min(2, z * 1.25))} aria-label="zoom in">+</button>
+        <button class="btn small" onClick={() => setZoom(Math.max(0.2, zoom / 1.25))} aria-label="zoom out">−</button>
+        <button class="btn small" onClick={() => setZoom(manualZoom === null ? 1 : null)} title={manualZoom === null ? 'Fitted: click for 100%' : 'Click to fit'}>{Math.round(zoom * 100)}%</button>
+        <button class="btn small" onClick={() => setZoom(Math.min(2, zoom * 1.25))} aria-label="zoom in">+</button>
+        <span class="muted small">{dag.tasks.length} tasks</span>
         <Legend />
       </div>
-      <div class="graph-scroll" onClick={(e) => {
+      <div class="graph-scroll" ref={scroller} onClick={(e) => {
         const id = (e.target as Element).closest?.('[data-task]')?.getAttribute('data-task');
         if (id) onSelect(id);
       }}>
