@@ -66,7 +66,7 @@ interface NodeProps { id: string; x: number; y: number; operator: string; state:
 
 // Memoized on its few primitive props: an event re-renders only the nodes it touched.
 const Node = memo(function Node({ id, x, y, operator, state, dur, progress, tryNumber, selected }: NodeProps) {
-  const label = id.length > 26 ? `${id.slice(0, 25)}…` : id;
+  const label = id.length > 25 ? `${id.slice(0, 24)}…` : id;
   return (
     <g class={`node ${stateClass(state)} ${selected ? 'selected' : ''}`} transform={`translate(${x},${y})`} data-task={id} data-state={state ?? 'none'}>
       <title>{`${id}\n${operator}\n${state ?? 'no status'}${dur ? ` · ${dur}` : ''}${tryNumber > 1 ? ` · try ${tryNumber}` : ''}`}</title>

@@ -1,7 +1,7 @@
 import { Graph, layout } from '@dagrejs/dagre';
 import type { TaskDef } from './types.ts';
 
-export const NODE_W = 200;
+export const NODE_W = 216;
 export const NODE_H = 52;
 
 export interface GraphLayout {
