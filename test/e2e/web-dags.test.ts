@@ -2,19 +2,16 @@
  * The web UI against a real `orch standalone` on a temporary dags folder: a log line that
  * holds markup shows as text, and a 200-task DAG with 25 runs renders its graph and grid.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.ts';
-import { killAll } from '../helpers/cli.ts';
-import { haveChromium, launch, screenshot, type Browser } from '../helpers/browser.ts';
+import { haveChromium, screenshot } from '../helpers/browser.ts';
 import { workspace } from '../helpers/dags.ts';
-import { startStandalone, type Standalone } from '../helpers/web.ts';
+import { webSuite } from '../helpers/web.ts';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const WIDE = 200;
 const RUNS = 25;
 const ws = workspace();
-let server: Standalone;
-let b: Browser;
 
 ws.writeDag('xss_log', `
 const d = dag({ id: 'xss_log', description: 'logs markup' });
@@ -50,18 +47,10 @@ function seedWideRuns(): void {
 }
 
 describe.skipIf(!haveChromium())('web UI: markup in logs, a 200-task DAG', () => {
-  beforeAll(async () => {
-    seedWideRuns();
-    server = await startStandalone(ws);
-    b = await launch();
-  }, 120_000);
-  afterAll(async () => {
-    await b?.close();
-    await killAll();
-    ws.cleanup();
-  });
+  const ctx = webSuite(ws, seedWideRuns);
 
   it('shows a log line holding <img onerror> as text, never as an element', async () => {
+    const { server, browser: b } = ctx;
     const run = await server.api<{ runId: string }>('/dags/xss_log/runs', { method: 'POST', body: { conf: {} } });
     const { page } = b;
     await page.goto(`${server.url}/dags/xss_log/graph?run=${encodeURIComponent(run.runId)}&task=say`);
@@ -81,8 +70,8 @@ describe.skipIf(!haveChromium())('web UI: markup in logs, a 200-task DAG', () =>
   }, 180_000);
 
   it('renders the grid of 200 tasks × 25 runs and the graph of 200 tasks', async () => {
-    const { page } = b;
-    await page.goto(`${server.url}/dags/wide_200/grid`);
+    const { page } = ctx.browser;
+    await page.goto(`${ctx.server.url}/dags/wide_200/grid`);
     await page.waitForFunction(`document.querySelectorAll('.grid .cell').length === ${WIDE * RUNS}`, undefined, { timeout: 30_000 });
     const gridMs = await page.evaluate(() => performance.now());
     expect(await page.locator('.grid .grid-run').count()).toBe(RUNS);

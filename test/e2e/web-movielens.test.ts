@@ -3,28 +3,18 @@
  * transform_movielens through the form, watch the graph go green live, read a transform's
  * statement, Livy lines and output table in its task panel.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAll } from '../helpers/cli.ts';
-import { haveChromium, launch, screenshot, type Browser } from '../helpers/browser.ts';
+import { describe, expect, it } from 'vitest';
+import { haveChromium, screenshot } from '../helpers/browser.ts';
 import { repoWorkspace } from '../helpers/movielens.ts';
-import { startStandalone, type Standalone } from '../helpers/web.ts';
+import { webSuite } from '../helpers/web.ts';
 
 const ws = repoWorkspace();
-let server: Standalone;
-let b: Browser;
 
 describe.skipIf(!haveChromium())('web UI: transform_movielens', () => {
-  beforeAll(async () => {
-    server = await startStandalone(ws);
-    b = await launch();
-  }, 120_000);
-  afterAll(async () => {
-    await b?.close();
-    await killAll();
-    ws.cleanup();
-  });
+  const ctx = webSuite(ws);
 
   it('lists the DAG, rejects a bad param beside its field, triggers with a changed param and follows the run live', async () => {
+    const { server, browser: b } = ctx;
     const { page } = b;
     await page.goto(`${server.url}/dags`);
     await page.locator('tr[data-dag="transform_movielens"]').waitFor();

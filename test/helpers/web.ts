@@ -1,6 +1,8 @@
 /** `orch standalone` for the web UI tests: a real server on a free port, waited for through /api/v1/health. */
 import { createServer } from 'node:net';
-import { spawnOrch, waitFor, type OrchProcess } from './cli.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { launch, type Browser } from './browser.ts';
+import { killAll, spawnOrch, waitFor, type OrchProcess } from './cli.ts';
 import type { Workspace } from './dags.ts';
 
 export interface Standalone { url: string; proc: OrchProcess; api<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<T> }
@@ -42,4 +44,23 @@ export async function startStandalone(ws: Workspace, timeoutMs = 60_000): Promis
       return JSON.parse(text) as T;
     },
   };
+}
+
+/**
+ * beforeAll/afterAll for a browser test file: `prepare` (e.g. seeding the database), one
+ * standalone and one browser for the file, all torn down (and the workspace removed) after.
+ */
+export function webSuite(ws: Workspace & { cleanup(): void }, prepare: () => void = () => {}): { server: Standalone; browser: Browser } {
+  const ctx = {} as { server: Standalone; browser: Browser };
+  beforeAll(async () => {
+    prepare();
+    ctx.server = await startStandalone(ws);
+    ctx.browser = await launch();
+  }, 120_000);
+  afterAll(async () => {
+    await ctx.browser?.close();
+    await killAll();
+    ws.cleanup();
+  });
+  return ctx;
 }
