@@ -25,22 +25,33 @@ export function useEvents(params: Record<string, string | number | null | undefi
 
   useEffect(() => {
     if (key === null) return;
-    const es = new EventSource(`/api/v1/events${key ? `?${key}` : ''}`);
-    let opened = false;
-    es.onopen = () => {
-      setConnected(true);
-      // The first open after a new filter: replays cover reconnects, not this.
-      if (!opened) { opened = true; ref.current.open?.(); }
+    let es: EventSource | null = null;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const connect = () => {
+      es = new EventSource(`/api/v1/events${key ? `?${key}` : ''}`);
+      let opened = false;
+      es.onopen = () => {
+        setConnected(true);
+        // The first open of this EventSource: Last-Event-ID replays cover its own
+        // reconnects, not a fresh stream, so the caller catches up once.
+        if (!opened) { opened = true; ref.current.open?.(); }
+      };
+      es.onerror = () => {
+        setConnected(false);
+        // The browser gives up for good on an HTTP error (e.g. a server restart that
+        // answered 503): start a new stream a little later.
+        if (es?.readyState === EventSource.CLOSED) { es.close(); retry = setTimeout(connect, 3000); }
+      };
+      for (const kind of KINDS) {
+        es.addEventListener(kind, (ev) => {
+          let data: unknown;
+          try { data = JSON.parse((ev as MessageEvent).data); } catch { return; }
+          ref.current[kind]?.(data);
+        });
+      }
     };
-    es.onerror = () => setConnected(false);
-    for (const kind of KINDS) {
-      es.addEventListener(kind, (ev) => {
-        let data: unknown;
-        try { data = JSON.parse((ev as MessageEvent).data); } catch { return; }
-        ref.current[kind]?.(data);
-      });
-    }
-    return () => { es.close(); setConnected(false); };
+    connect();
+    return () => { clearTimeout(retry); es?.close(); setConnected(false); };
   }, [key]);
   return connected;
 }
