@@ -26,6 +26,12 @@ const config = {
   },
   server: {
     // `npx vite web` against a running `orch standalone --port 8080`.
-    proxy: { '/api': 'http://127.0.0.1:8080' },
+    // The server refuses a foreign Origin on mutating calls (CSRF); the dev server is one.
+    proxy: {
+      '/api': {
+        target: 'http://127.0.0.1:8080',
+        configure: (proxy) => proxy.on('proxyReq', (req) => req.removeHeader('origin')),
+      },
+    },
   },
 } satisfies UserConfig;

@@ -46,6 +46,11 @@ function seedWideRuns(): void {
   } finally { store.close(); }
 }
 
+/** Runs in the page (the UI's CSP forbids string evaluation): are there `n` elements matching `sel`? */
+function countIs([sel, n]: readonly [string, number]): boolean {
+  return (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll(sel).length === n;
+}
+
 describe.skipIf(!haveChromium())('web UI: markup in logs, a 200-task DAG', () => {
   const ctx = webSuite(ws, seedWideRuns);
 
@@ -72,7 +77,7 @@ describe.skipIf(!haveChromium())('web UI: markup in logs, a 200-task DAG', () =>
   it('renders the grid of 200 tasks × 25 runs and the graph of 200 tasks', async () => {
     const { page } = ctx.browser;
     await page.goto(`${ctx.server.url}/dags/wide_200/grid`);
-    await page.waitForFunction(`document.querySelectorAll('.grid .cell').length === ${WIDE * RUNS}`, undefined, { timeout: 30_000 });
+    await page.waitForFunction(countIs, ['.grid .cell', WIDE * RUNS] as const, { timeout: 30_000 });
     const gridMs = await page.evaluate(() => performance.now());
     expect(await page.locator('.grid .grid-run').count()).toBe(RUNS);
     expect(await page.locator('.grid .cell.st-failed').count()).toBeGreaterThan(0);
@@ -81,7 +86,7 @@ describe.skipIf(!haveChromium())('web UI: markup in logs, a 200-task DAG', () =>
     // Tab switch inside the app: fetch, dagre layout of 200 nodes, render.
     const t0 = await page.evaluate(() => performance.now());
     await page.locator('.tabs a', { hasText: 'Graph' }).click();
-    await page.waitForFunction(`document.querySelectorAll('svg.graph g.node').length === ${WIDE}`, undefined, { timeout: 30_000 });
+    await page.waitForFunction(countIs, ['svg.graph g.node', WIDE] as const, { timeout: 30_000 });
     const graphMs = (await page.evaluate(() => performance.now())) - t0;
     expect(await page.locator('svg.graph .edges path').count()).toBe(WIDE - 1);
     // The newest run is shown: its node colours come from its task states.

@@ -33,7 +33,7 @@ describe.skipIf(!haveChromium())('web UI: transform_movielens', () => {
     await page.locator('.modal button[type=submit]').click();
     await page.waitForURL(/\/dags\/transform_movielens\/graph\?run=/, { timeout: 30_000 });
     // A marker that a reload would wipe: every change below must arrive without one.
-    await page.evaluate('window.__noReload = true');
+    await page.evaluate(() => { (globalThis as { __noReload?: boolean }).__noReload = true; });
     const node = (id: string) => page.locator(`g.node[data-task="${id}"]`);
     await node('terminate_cluster').waitFor();
 
@@ -46,7 +46,7 @@ describe.skipIf(!haveChromium())('web UI: transform_movielens', () => {
       return states.every((s) => s === 'success') && states.length === 9;
     }, { timeout: 240_000, interval: 250 }).toBe(true);
     expect([...seen].some((s) => s === 'running' || s === 'queued' || s === 'none')).toBe(true);
-    expect(await page.evaluate('window.__noReload')).toBe(true);
+    expect(await page.evaluate(() => (globalThis as { __noReload?: boolean }).__noReload)).toBe(true);
     await expect.poll(() => page.locator('[data-run-state]').getAttribute('data-run-state'), { timeout: 30_000 }).toBe('success');
     await screenshot(page, 'graph-view');
 

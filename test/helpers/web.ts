@@ -31,18 +31,19 @@ export async function startStandalone(ws: Workspace, timeoutMs = 60_000): Promis
       () => `stdout:\n${proc.stdout}\nstderr:\n${proc.stderr}`);
   } finally { clearInterval(poll); }
   if (!healthy) throw new Error(`orch standalone exited\nstdout:\n${proc.stdout}\nstderr:\n${proc.stderr}`);
-  return {
-    url, proc,
-    async api<T>(path: string, init: { method?: string; body?: unknown } = {}) {
-      const res = await fetch(`${url}/api/v1${path}`, {
-        method: init.method ?? 'GET',
-        headers: { 'content-type': 'application/json', 'x-orch-csrf': '1' },
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);
-      return JSON.parse(text) as T;
-    },
+  return { url, proc, api: apiOf(url) };
+}
+
+function apiOf(url: string): Standalone['api'] {
+  return async <T>(path: string, init: { method?: string; body?: unknown } = {}) => {
+    const res = await fetch(`${url}/api/v1${path}`, {
+      method: init.method ?? 'GET',
+      headers: { 'content-type': 'application/json', 'x-orch-csrf': '1' },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);
+    return JSON.parse(text) as T;
   };
 }
 
@@ -53,8 +54,14 @@ export async function startStandalone(ws: Workspace, timeoutMs = 60_000): Promis
 export function webSuite(ws: Workspace & { cleanup(): void }, prepare: () => void = () => {}): { server: Standalone; browser: Browser } {
   const ctx = {} as { server: Standalone; browser: Browser };
   beforeAll(async () => {
-    prepare();
-    ctx.server = await startStandalone(ws);
+    // ORCH_TEST_WEB_URL: drive a server already running (e.g. `npx vite web` in front of
+    // `orch standalone`) while working on the UI.
+    const external = process.env.ORCH_TEST_WEB_URL;
+    if (external) ctx.server = { url: external, proc: undefined as unknown as OrchProcess, api: apiOf(external) };
+    else {
+      prepare();
+      ctx.server = await startStandalone(ws);
+    }
     ctx.browser = await launch();
   }, 120_000);
   afterAll(async () => {
