@@ -183,3 +183,15 @@ export class DatabaseError extends OrchError {
     super(code, message, options);
   }
 }
+
+/** `orch logs --try N` (or a log URL) names a try the task has not had. */
+export class TryNotFoundError extends OrchError {
+  constructor(taskId: string, tries: number, asked: number) {
+    super(
+      'ORCH_TRY_NOT_FOUND',
+      tries === 0
+        ? `task '${taskId}' has not run yet, so it has no try ${asked}`
+        : `task '${taskId}' has ${tries} tr${tries === 1 ? 'y' : 'ies'}; --try must be 1..${tries}, got ${asked}`,
+    );
+  }
+}

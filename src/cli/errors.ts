@@ -1,4 +1,4 @@
-/** Errors only the CLI raises: a DAGs folder that is not there, a try that does not exist. */
+/** Errors only the CLI raises: a DAGs folder that is not there. */
 import { OrchError } from '../errors.ts';
 
 /** The DAGs folder orch was pointed at is missing (or is a file). */
@@ -15,14 +15,4 @@ export class DagsFolderMissingError extends OrchError {
   }
 }
 
-/** `orch logs --try N` names a try the task has not had. */
-export class TryNotFoundError extends OrchError {
-  constructor(taskId: string, tries: number, asked: number) {
-    super(
-      'ORCH_TRY_NOT_FOUND',
-      tries === 0
-        ? `task '${taskId}' has not run yet, so it has no try ${asked}`
-        : `task '${taskId}' has ${tries} tr${tries === 1 ? 'y' : 'ies'}; --try must be 1..${tries}, got ${asked}`,
-    );
-  }
-}
+export { TryNotFoundError } from '../errors.ts';

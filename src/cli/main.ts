@@ -3,9 +3,9 @@
  * 1 a run or task failed, 2 bad input (unknown DAG, bad --conf, params rejected, bad config).
  * Every error line names its stable code: `error ORCH_DAG_NOT_FOUND: …`.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help } from 'commander';
 import { OrchError } from '../errors.ts';
+import { orchVersion } from '../util/version.ts';
 import { databaseFailure } from '../core/database-failure.ts';
 import { takeExitCode } from './action.ts';
 import { openedDatabase } from './context.ts';
@@ -17,6 +17,7 @@ import { registerRunCommands } from './commands/run.ts';
 import { registerRunsCommands } from './commands/runs.ts';
 import { registerSchedulerCommand } from './commands/scheduler.ts';
 import { registerTasksCommands } from './commands/tasks-test.ts';
+import { registerWebCommands } from './commands/web.ts';
 
 export interface GlobalOptions {
   dagsFolder?: string;
@@ -37,6 +38,8 @@ const INPUT_ERRORS: ReadonlySet<string> = new Set([
   'ORCH_BACKEND_UNAVAILABLE',
   'ORCH_LIVY_URL_MISSING',
   'ORCH_LIVY_URL_INVALID',
+  'ORCH_WEB_AUTH_REQUIRED',
+  'ORCH_WEB_PORT_IN_USE',
   // The database: nothing ran, so nothing failed; the user must fix the file first.
   'ORCH_DB_UNWRITABLE',
   'ORCH_DB_CORRUPT',
@@ -44,10 +47,6 @@ const INPUT_ERRORS: ReadonlySet<string> = new Set([
   'ORCH_DB_TOO_NEW',
   'ORCH_DB_LOCKED',
 ]);
-
-function version(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
 
 /** Run the CLI with `argv` (as process.argv); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -58,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   const program = new Command('orch')
     .description('Airflow-style orchestrator for Spark pipelines over Apache Livy')
-    .version(version(), '-V, --version', 'print the orch version')
+    .version(orchVersion(), '-V, --version', 'print the orch version')
     .option('--dags-folder <dir>', 'where DAG files are (default ./dags, or ORCH_DAGS_FOLDER)')
     .exitOverride()
     // Commander's own messages (unknown option, missing argument, invalid value) get a code like ours.
@@ -71,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
   registerLogsCommand(program, global);
   registerTasksCommands(program, global);
   registerSchedulerCommand(program, global);
+  registerWebCommands(program, global);
   registerEngineCommand(program);
   registerSampleCommand(program);
   showUsageAfterErrors(program);

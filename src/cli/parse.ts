@@ -22,3 +22,10 @@ export const oneOf = (flag: string, allowed: string[]) => (v: string): string =>
   if (!allowed.includes(v)) throw new InvalidArgumentError(`${flag} must be one of ${allowed.join(', ')}, got '${v}'`);
   return v;
 };
+
+/** `--port`: what the OS can listen on, checked here so it is a usage error rather than a failed start. */
+export function port(v: string): number {
+  const n = integer('--port')(v);
+  if (n > 65535) throw new InvalidArgumentError(`--port must be from 0 to 65535 (0 picks a free one), got '${v}'`);
+  return n;
+}

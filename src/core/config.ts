@@ -26,6 +26,15 @@ const FileSchema = z
     dagImportTimeout: z.number().positive().optional(),
     /** Seconds for single files, by file name in the DAGs folder: `{ "train.ts": 120 }`. */
     dagImportTimeouts: z.record(z.string().regex(/^[^/\\]+\.ts$/, 'expected a DAG file name such as etl.ts'), z.number().positive()).optional(),
+    /** `orch web` / `orch standalone`: where to listen and who may use it. */
+    web: z
+      .object({
+        host: z.string().min(1).optional(),
+        port: z.number().int().min(0).max(65535).optional(),
+        auth: z.union([z.object({ token: z.string().min(8) }).strict(), z.object({ username: z.string().min(1), password: z.string().min(8) }).strict()]).optional(),
+      })
+      .strict()
+      .optional(),
     /** Backend settings, read by the cluster operators. */
     backends: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
   })
@@ -45,6 +54,17 @@ export interface OrchConfig {
   backend: string | undefined;
   backends: Record<string, Record<string, unknown>>;
   configFile: string | undefined;
+  web: WebConfig;
+}
+
+/** Credentials the web server asks for: a bearer token, or basic auth. */
+export type WebAuth = { token: string } | { username: string; password: string };
+
+export interface WebConfig {
+  host: string;
+  port: number;
+  /** Undefined: no auth (only allowed on a loopback address). */
+  auth: WebAuth | undefined;
 }
 
 export interface ConfigOverrides {
@@ -100,5 +120,19 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     backend: overrides.backend ?? env.ORCH_BACKEND ?? fromFile.backend,
     backends: fromFile.backends ?? {},
     configFile: existsSync(file) ? file : undefined,
+    web: {
+      host: fromFile.web?.host ?? '127.0.0.1',
+      port: fromFile.web?.port ?? 8080,
+      auth: webAuth(env, fromFile.web?.auth),
+    },
   };
+}
+
+/** Auth for the web server: the environment wins over the file; a half-set pair is an error, not "no auth". */
+function webAuth(env: NodeJS.ProcessEnv, fromFile: WebAuth | undefined): WebAuth | undefined {
+  if (env.ORCH_WEB_TOKEN) return { token: env.ORCH_WEB_TOKEN };
+  const { ORCH_WEB_USERNAME: username, ORCH_WEB_PASSWORD: password } = env;
+  if (username && password) return { username, password };
+  if (username || password) throw new ConfigError('the environment', 'ORCH_WEB_USERNAME and ORCH_WEB_PASSWORD go together: set both, or neither');
+  return fromFile;
 }

@@ -74,6 +74,9 @@ export class Scheduler {
   private readonly dbFile: string;
   private kickPending = false;
   private stopping = false;
+  /** When `serve` last wrote its beat and pruned the change log (Date.now()). */
+  private beatAt = 0;
+  private prunedAt = 0;
   /** Set once the database could not be written: nothing more is started or recorded. */
   private storeFailure: DatabaseError | undefined;
 
@@ -216,6 +219,7 @@ export class Scheduler {
           lastRefresh = Date.now();
         }
         this.tick();
+        this.announce();
       } catch (err) {
         if (this.fault(err)) break; // else logged; the next tick tries again
       }
@@ -230,9 +234,34 @@ export class Scheduler {
       await this.stopHeartbeat();
       throw this.storeFailure;
     }
+    this.unannounce();
     await this.drain();
     // Reaping waits on processes and remote servers: give a round in progress a little time, not forever.
     await this.beat.settle(HOUSEKEEPING_GRACE_MS);
+  }
+
+  /**
+   * Tell other processes (the web server's health) that a scheduler serves triggered runs,
+   * once per heartbeat; and keep the change log (written by triggers on every change) short.
+   */
+  private announce(): void {
+    const now = Date.now();
+    if (now - this.beatAt < this.opts.heartbeatMs) return;
+    this.store.changes.beat(this.owner, new Date(now).toISOString());
+    this.beatAt = now;
+    if (now - this.prunedAt >= this.opts.housekeepingMs) {
+      this.store.changes.prune();
+      this.prunedAt = now;
+    }
+  }
+
+  /** A draining scheduler starts nothing more: say so at once rather than after the beat goes stale. */
+  private unannounce(): void {
+    try {
+      this.store.changes.unbeat(this.owner.id, new Date(Date.now() - SCHEDULER_BEAT_STALE_MS).toISOString());
+    } catch (err) {
+      this.logger.warn({ err }, 'could not clear this scheduler\'s beat; it goes stale by itself');
+    }
   }
 
   /** One pass of the scheduler loop: cron runs, queued runs, orphaned runs. */
@@ -409,6 +438,9 @@ export class Scheduler {
     }
   }
 }
+
+/** A scheduler whose last beat is older than this is taken for gone (see GET /api/v1/health). */
+export const SCHEDULER_BEAT_STALE_MS = 30_000;
 
 /** How long a stopping scheduler waits for a housekeeping round in progress. */
 const HOUSEKEEPING_GRACE_MS = 5_000;

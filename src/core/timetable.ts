@@ -52,6 +52,19 @@ export function dueIntervals(
   return out;
 }
 
+/**
+ * When the scheduler creates the DAG's next scheduled run: the end of the first interval
+ * after the latest one with a run (or after `startDate`); `now` when one is due already.
+ */
+export function nextRunAt(schedule: string, startDate: Date, catchup: boolean, after: Date | undefined, now: Date): Date | null {
+  if (dueIntervals(schedule, startDate, catchup, after, now, 1).length) return now;
+  const cron = cronFor(schedule);
+  const first = alignUp(cron, startDate);
+  if (!first) return null;
+  const from = after && after > first ? after : first;
+  return cron.nextRun(from > now ? from : now);
+}
+
 /** The latest fire time <= now, searching back from now in growing windows; null if none after `floor`. */
 function latestFireAtOrBefore(cron: Cron, now: Date, floor: Date): Date | null {
   for (let windowMs = 3_600_000; ; windowMs *= 4) {

@@ -35,6 +35,11 @@ export class HandleStore {
       .run(now, k.dagId, k.runId, k.taskId, kind, externalId);
   }
 
+  getById(id: number): ExternalHandleRow | undefined {
+    const row = this.db.prepare(`${SELECT} WHERE id = ?`).get(id) as RawHandle | undefined;
+    return row && toHandle(row);
+  }
+
   /** A task's handles, newest first. */
   listForTask(k: TiKey, opts: { kind?: string; includeReleased?: boolean } = {}): ExternalHandleRow[] {
     const rows = this.db

@@ -2,6 +2,7 @@
  * The SQLite store: one file (`$ORCH_HOME/orch.db`) shared by the scheduler, the web
  * server and CLI commands. Each table family has its own module; this binds them.
  */
+import { ChangeStore } from './changes.ts';
 import { openDb, type Db, type DbNotice } from './db.ts';
 import { DagStore } from './dags.ts';
 import { HandleStore } from './handles.ts';
@@ -17,6 +18,7 @@ export class Store {
   readonly xcom: XComStore;
   readonly logs: LogStore;
   readonly handles: HandleStore;
+  readonly changes: ChangeStore;
 
   constructor(
     readonly db: Db,
@@ -29,6 +31,7 @@ export class Store {
     this.xcom = new XComStore(db);
     this.logs = new LogStore(db);
     this.handles = new HandleStore(db);
+    this.changes = new ChangeStore(db);
   }
 
   /** Run `fn` in one write transaction taken up front, so checks and writes see the same state across processes. */
@@ -53,3 +56,4 @@ export { isStoreBusy, storeFailureKind, type StoreFailureKind } from './failures
 export { SchemaTooNewError, type DbNotice } from './db.ts';
 export type { NewRun, RunFilter } from './runs.ts';
 export type { NewHandle } from './handles.ts';
+export { CHANGES_KEPT, type ChangeKind, type ChangeRow } from './changes.ts';

@@ -23,4 +23,12 @@ export class LogStore {
       )
       .all(k.dagId, k.runId, k.taskId, tryNumber, afterId, limit) as TaskLogRow[];
   }
+
+  /** The id of a try's newest line (0 when it has none): where a live view of it starts. */
+  lastId(k: TiKey, tryNumber: number): number {
+    const row = this.db
+      .prepare(`SELECT coalesce(max(id), 0) AS id FROM task_log WHERE dag_id = ? AND run_id = ? AND task_id = ? AND try_number = ?`)
+      .get(k.dagId, k.runId, k.taskId, tryNumber) as { id: number };
+    return row.id;
+  }
 }

@@ -129,4 +129,67 @@ export const MIGRATIONS: readonly string[] = [
   /* 2: who exactly owns a run (pid space, pid, start time), so a reused pid or another container is not taken for the owner */ `
   ALTER TABLE dag_run ADD COLUMN owner_identity TEXT;
   `,
+  /* 3: a change feed for the web server (rows written by triggers, so every process's writes show up) and the scheduler's beat */ `
+  CREATE TABLE change_log (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind        TEXT NOT NULL,            -- dag | run | task | try | handle
+    dag_id      TEXT NOT NULL,
+    run_id      TEXT,
+    task_id     TEXT,
+    try_number  INTEGER,
+    ref         INTEGER                   -- external_handle.id for kind 'handle'
+  );
+
+  CREATE TRIGGER change_dag_insert AFTER INSERT ON dag BEGIN
+    INSERT INTO change_log (kind, dag_id) VALUES ('dag', NEW.dag_id);
+  END;
+  CREATE TRIGGER change_dag_paused AFTER UPDATE OF is_paused ON dag WHEN OLD.is_paused IS NOT NEW.is_paused BEGIN
+    INSERT INTO change_log (kind, dag_id) VALUES ('dag', NEW.dag_id);
+  END;
+
+  CREATE TRIGGER change_run_insert AFTER INSERT ON dag_run BEGIN
+    INSERT INTO change_log (kind, dag_id, run_id) VALUES ('run', NEW.dag_id, NEW.run_id);
+  END;
+  -- Not lease_expires_at: renewing leases every heartbeat is no change a user sees.
+  CREATE TRIGGER change_run_update AFTER UPDATE OF state, start_date, end_date, note, cancel_requested, owner_id, owner_host, owner_pid, conf, params
+  ON dag_run WHEN OLD.state IS NOT NEW.state OR OLD.start_date IS NOT NEW.start_date OR OLD.end_date IS NOT NEW.end_date
+    OR OLD.note IS NOT NEW.note OR OLD.cancel_requested IS NOT NEW.cancel_requested OR OLD.owner_host IS NOT NEW.owner_host
+    OR OLD.owner_pid IS NOT NEW.owner_pid OR OLD.owner_id IS NOT NEW.owner_id BEGIN
+    INSERT INTO change_log (kind, dag_id, run_id) VALUES ('run', NEW.dag_id, NEW.run_id);
+  END;
+
+  CREATE TRIGGER change_ti_insert AFTER INSERT ON task_instance BEGIN
+    INSERT INTO change_log (kind, dag_id, run_id, task_id, try_number) VALUES ('task', NEW.dag_id, NEW.run_id, NEW.task_id, NEW.try_number);
+  END;
+  CREATE TRIGGER change_ti_update AFTER UPDATE OF state, try_number, max_tries, queued_at, start_date, end_date, next_retry_at, hostname, pid, error
+  ON task_instance WHEN OLD.state IS NOT NEW.state OR OLD.try_number IS NOT NEW.try_number OR OLD.max_tries IS NOT NEW.max_tries
+    OR OLD.queued_at IS NOT NEW.queued_at OR OLD.start_date IS NOT NEW.start_date OR OLD.end_date IS NOT NEW.end_date
+    OR OLD.next_retry_at IS NOT NEW.next_retry_at OR OLD.hostname IS NOT NEW.hostname OR OLD.pid IS NOT NEW.pid OR OLD.error IS NOT NEW.error BEGIN
+    INSERT INTO change_log (kind, dag_id, run_id, task_id, try_number) VALUES ('task', NEW.dag_id, NEW.run_id, NEW.task_id, NEW.try_number);
+  END;
+
+  CREATE TRIGGER change_try_insert AFTER INSERT ON task_try BEGIN
+    INSERT INTO change_log (kind, dag_id, run_id, task_id, try_number) VALUES ('try', NEW.dag_id, NEW.run_id, NEW.task_id, NEW.try_number);
+  END;
+  CREATE TRIGGER change_try_update AFTER UPDATE ON task_try BEGIN
+    INSERT INTO change_log (kind, dag_id, run_id, task_id, try_number) VALUES ('try', NEW.dag_id, NEW.run_id, NEW.task_id, NEW.try_number);
+  END;
+  CREATE TRIGGER change_try_delete AFTER DELETE ON task_try BEGIN
+    INSERT INTO change_log (kind, dag_id, run_id, task_id, try_number) VALUES ('try', OLD.dag_id, OLD.run_id, OLD.task_id, OLD.try_number);
+  END;
+
+  CREATE TRIGGER change_handle_insert AFTER INSERT ON external_handle BEGIN
+    INSERT INTO change_log (kind, dag_id, run_id, task_id, try_number, ref) VALUES ('handle', NEW.dag_id, NEW.run_id, NEW.task_id, NEW.try_number, NEW.id);
+  END;
+  CREATE TRIGGER change_handle_update AFTER UPDATE ON external_handle BEGIN
+    INSERT INTO change_log (kind, dag_id, run_id, task_id, try_number, ref) VALUES ('handle', NEW.dag_id, NEW.run_id, NEW.task_id, NEW.try_number, NEW.id);
+  END;
+
+  CREATE TABLE scheduler_beat (
+    owner_id  TEXT PRIMARY KEY,
+    host      TEXT NOT NULL,
+    pid       INTEGER NOT NULL,
+    beat_at   TEXT NOT NULL
+  );
+  `,
 ];

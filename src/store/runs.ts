@@ -75,6 +75,17 @@ export class RunStore {
     return (this.db.prepare(sql).all(...args, filter.limit ?? 1000) as RawRun[]).map(toRun);
   }
 
+  /**
+   * One page of a DAG's runs, newest first (list's order, run id breaking ties): `limit`
+   * runs older than run `before` (from the newest when undefined).
+   */
+  page(dagId: string, limit: number, before?: DagRunRow): DagRunRow[] {
+    const after = before ? `AND (queued_at, logical_date, run_id) < (?, ?, ?)` : '';
+    const args = before ? [before.queuedAt, before.logicalDate, before.runId] : [];
+    const sql = `${SELECT} WHERE dag_id = ? ${after} ORDER BY queued_at DESC, logical_date DESC, run_id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(dagId, ...args, limit) as RawRun[]).map(toRun);
+  }
+
   /** Ids of every DAG that has runs (a DAG whose file was removed keeps its history). */
   dagIds(): string[] {
     return (this.db.prepare(`SELECT DISTINCT dag_id AS dagId FROM dag_run ORDER BY dag_id`).all() as { dagId: string }[]).map((r) => r.dagId);

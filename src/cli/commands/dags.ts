@@ -1,6 +1,6 @@
 /** `orch dags list|show`, `orch pause`, `orch unpause`. */
 import type { Command } from 'commander';
-import { z } from 'zod';
+import { paramsJsonSchema } from '../../core/runs/params.ts';
 import { table } from '../format.ts';
 import { openContext } from '../context.ts';
 import type { GlobalOptions } from '../main.ts';
@@ -119,14 +119,5 @@ export function registerDagCommands(program: Command, global: () => GlobalOption
           ctx.close();
         }
       });
-  }
-}
-
-/** The params schema as JSON Schema, for tools and the UI; null if zod cannot express it. */
-function paramsJsonSchema(schema: z.ZodType): unknown {
-  try {
-    return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
-  } catch {
-    return null;
   }
 }

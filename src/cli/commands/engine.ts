@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { idleTimeoutMs } from '../../engine/idle.ts';
 import { MEMORY_LIMIT_FORMS, memoryLimitProblem } from '../../sdk/memory-limit.ts';
 import { action } from '../action.ts';
-import { integer, positive } from '../parse.ts';
+import { integer, port, positive } from '../parse.ts';
 
 export function registerEngineCommand(program: Command): void {
   program
@@ -23,13 +23,6 @@ export function registerEngineCommand(program: Command): void {
         return runEngineCommand(opts);
       }),
     );
-}
-
-/** `--port`: what the OS can listen on, checked here so it is a usage error rather than a failed start. */
-function port(v: string): number {
-  const n = integer('--port')(v);
-  if (n > 65535) throw new InvalidArgumentError(`--port must be from 0 to 65535 (0 picks a free one), got '${v}'`);
-  return n;
 }
 
 /** `--memory-limit`: a size DuckDB accepts, or a share of the machine (the same check DAG files get). */

@@ -1,4 +1,5 @@
 /** A run's conf checked against the DAG's params schema, before anything is created. */
+import { z } from 'zod';
 import { ConfParseError, ParamsValidationError } from '../../errors.ts';
 import type { DagDefinition } from '../dags/definition.ts';
 import { closest } from '../../util/suggest.ts';
@@ -79,4 +80,13 @@ export function resolveParams(dag: DagDefinition, conf: Record<string, unknown>)
     );
   }
   return res.data as Record<string, unknown>;
+}
+
+/** A DAG's params as JSON Schema (draft 2020-12) of what a conf may hold, defaults included; null when zod cannot say. */
+export function paramsJsonSchema(schema: z.ZodType): Record<string, unknown> | null {
+  try {
+    return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
 }

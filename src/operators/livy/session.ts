@@ -94,6 +94,7 @@ export async function follow(ctx: TaskContext, work: Work, statementId: number):
   const sessionId = work.sessionId!;
   work.statementId = statementId;
   let reported = -1;
+  let recorded = 0;
   const reader = work.client.logReader('sessions', sessionId);
   // After a restart or a detach, continue the log where the last owner stopped: no line twice.
   if (work.data.log) reader.resumeFrom(work.data.log as LogPosition);
@@ -111,6 +112,12 @@ export async function follow(ctx: TaskContext, work: Work, statementId: number):
         const pct = Math.floor(p * 10) * 10;
         if (pct > reported) ctx.log.info(`statement ${statementId}: ${pct}%`);
         reported = Math.max(reported, pct);
+        // For the web UI's progress bar; a write per percentage point at most, not per poll.
+        const progress = Math.round(p * 100) / 100;
+        if (Math.abs(progress - recorded) >= 0.01) {
+          recorded = progress;
+          ctx.handles.record({ kind: STATEMENT, externalId: `${sessionId}/${statementId}`, data: { sessionId, statementId, progress } });
+        }
       },
     }),
   );
