@@ -78,24 +78,27 @@ describe.skipIf(!haveChromium())('web UI: markup in logs, a 200-task DAG', () =>
     const { page } = ctx.browser;
     await page.goto(`${ctx.server.url}/dags/wide_200/grid`);
     await page.waitForFunction(countIs, ['.grid .cell', WIDE * RUNS] as const, { timeout: 30_000 });
-    const gridMs = await page.evaluate(() => performance.now());
     expect(await page.locator('.grid .grid-run').count()).toBe(RUNS);
     expect(await page.locator('.grid .cell.st-failed').count()).toBeGreaterThan(0);
     await screenshot(page, 'grid-200');
 
-    // Tab switch inside the app: fetch, dagre layout of 200 nodes, render.
-    const t0 = await page.evaluate(() => performance.now());
-    await page.locator('.tabs a', { hasText: 'Graph' }).click();
-    await page.waitForFunction(countIs, ['svg.graph g.node', WIDE] as const, { timeout: 30_000 });
-    const graphMs = (await page.evaluate(() => performance.now())) - t0;
+    // Tab switches inside the app: fetch, (dagre layout,) render.
+    const timed = async (tab: string, sel: string, n: number) => {
+      const t0 = await page.evaluate(() => performance.now());
+      await page.locator('.tabs a', { hasText: tab }).click();
+      await page.waitForFunction(countIs, [sel, n] as const, { timeout: 30_000 });
+      return (await page.evaluate(() => performance.now())) - t0;
+    };
+    const graphMs = await timed('Graph', 'svg.graph g.node', WIDE);
     expect(await page.locator('svg.graph .edges path').count()).toBe(WIDE - 1);
     // The newest run is shown: its node colours come from its task states.
     await expect.poll(() => page.locator('g.node.st-success').count()).toBeGreaterThan(100);
     await screenshot(page, 'graph-200');
-    console.log(`grid of ${WIDE}×${RUNS}: ${Math.round(gridMs)} ms from navigation; graph of ${WIDE}: ${Math.round(graphMs)} ms from tab click`);
+    const gridMs = await timed('Grid', '.grid .cell', WIDE * RUNS);
+    console.log(`grid of ${WIDE}×${RUNS}: ${Math.round(gridMs)} ms; graph of ${WIDE}: ${Math.round(graphMs)} ms (tab click to rendered)`);
     // ≤ 1 s is the target on a quiet machine; this box is shared, so allow headroom.
     expect(graphMs).toBeLessThan(3000);
-    expect(gridMs).toBeLessThan(5000);
+    expect(gridMs).toBeLessThan(3000);
 
     // Clicking a cell opens the task panel of that run and task.
     await page.locator('.tabs a', { hasText: 'Grid' }).click();

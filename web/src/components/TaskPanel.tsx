@@ -46,8 +46,9 @@ export function TaskPanel({ dag, run, taskId, tryParam, bus, onLogWatch, onClose
   const log = useTaskLog(base, taskId, tryNumber, running, bus, onLogWatch);
   const handles = (detail?.handles ?? []).filter((h) => h.tryNumber === tryNumber || h.kind === 'cluster');
   const codeLines = log.lines.filter((l) => l.source === 'code');
-  const ret = detail?.xcom.find((x) => x.key === 'return_value')?.value as { output?: unknown } | undefined;
-  const output = ret && typeof ret === 'object' && 'output' in ret ? ret.output : undefined;
+  // A Livy statement returns { output, … }; a function task's return value is the output.
+  const ret = detail?.xcom.find((x) => x.key === 'return_value')?.value;
+  const output = ret && typeof ret === 'object' && !Array.isArray(ret) && 'output' in ret ? (ret as { output: unknown }).output : ret;
   const state = tr?.state ?? ti?.state ?? null;
 
   return (
