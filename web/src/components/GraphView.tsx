@@ -34,7 +34,7 @@ export function GraphView({ dag, tasks, selected, onSelect }: Props) {
         <button class="btn small" onClick={() => setZoom(Math.max(0.2, zoom / 1.25))} aria-label="zoom out">−</button>
         <button class="btn small" onClick={() => setZoom(manualZoom === null ? 1 : null)} title={manualZoom === null ? 'Fitted: click for 100%' : 'Click to fit'}>{Math.round(zoom * 100)}%</button>
         <button class="btn small" onClick={() => setZoom(Math.min(2, zoom * 1.25))} aria-label="zoom in">+</button>
-        <span class="muted small">{dag.tasks.length} tasks</span>
+        <span class="muted small">{dag.tasks.length} task{dag.tasks.length === 1 ? '' : 's'}</span>
         <Legend />
       </div>
       <div class="graph-scroll" ref={scroller} onClick={(e) => {

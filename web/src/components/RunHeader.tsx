@@ -9,7 +9,8 @@ export function RunHeader({ run, onError }: { run: RunDetail; onError: (e: strin
   const done = isFinished(run.state);
   const now = useNow(!done);
   const c = run.cluster;
-  const up = c ? span(c.createdAt, c.releasedAt, now) : null;
+  // A cluster whose release was not recorded is counted up to the run's end, not forever.
+  const up = c ? span(c.createdAt, c.releasedAt ?? (done ? run.endDate : null), now) : null;
   const cancel = async () => {
     try { await api(`/dags/${enc(run.dagId)}/runs/${enc(run.runId)}/cancel`, { method: 'POST', body: {} }); }
     catch (e) { onError(errorText(e)); }
@@ -24,7 +25,7 @@ export function RunHeader({ run, onError }: { run: RunDetail; onError: (e: strin
       <div class="rh-item"><div class="rh-label">Triggered</div><span>{run.triggeredBy ?? run.runType}</span></div>
       <div class="rh-item"><div class="rh-label">Started</div><span>{dateTime(run.startDate)}</span></div>
       <div class="rh-item"><div class="rh-label">{done ? 'Duration' : 'Elapsed'}</div><span class="mono" data-elapsed>{duration(span(run.startDate, run.endDate, now)) || '—'}</span></div>
-      <div class="rh-item"><div class="rh-label">Backend</div><span>{c?.backend ?? <span class="muted">—</span>}</span></div>
+      {c && <div class="rh-item"><div class="rh-label">Backend</div><span>{c.backend}</span></div>}
       {c && (
         <div class="rh-item rh-cluster"><div class="rh-label">Cluster</div>
           <span class="mono small" title={c.clusterId ?? ''}>{c.clusterId ?? '—'}</span>
