@@ -29,6 +29,15 @@ describe.skipIf(!haveChromium())('web UI: transform_movielens', () => {
     await expect.poll(() => page.locator('[data-error-for="output"]').textContent()).toMatch(/minLength|empty/i);
     await screenshot(page, 'trigger-dialog');
 
+    // Raw JSON conf mode: a syntax error is shown, and the form comes back as it was.
+    await page.locator('.modal .seg button', { hasText: 'JSON conf' }).click();
+    await page.locator('#conf-json').fill('{"output": ');
+    await page.locator('.modal button[type=submit]').click();
+    await expect.poll(() => page.locator('[data-error="json"]').textContent()).toMatch(/JSON syntax error/);
+    await page.locator('#conf-json').fill('{"output": ""}');
+    await page.locator('.modal .seg button', { hasText: 'Form' }).click();
+    await output.waitFor();
+
     await output.fill(ws.out);
     await page.locator('.modal button[type=submit]').click();
     await page.waitForURL(/\/dags\/transform_movielens\/graph\?run=/, { timeout: 30_000 });
