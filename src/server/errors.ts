@@ -64,7 +64,7 @@ const STATUS: Record<string, number> = {
 /** The HTTP status for an orch error code: 4xx for the caller's faults, 503 for an unusable database. */
 export function statusOf(code: string): number {
   if (STATUS[code]) return STATUS[code];
-  if (code.startsWith('ORCH_DB')) return 503;
+  if (/^ORCH_DB_/.test(code)) return 503;
   return 400;
 }
 

@@ -45,7 +45,7 @@ export const markBody = obj({ state: { type: 'string', enum: ['success', 'failed
 
 // ---- answers ----
 const runSummary = obj({ runId: str, state: str, startDate: nstr, endDate: nstr });
-export const dagSummary = obj({
+const dagProps = {
   dagId: str,
   description: nstr,
   tags: strings,
@@ -53,10 +53,8 @@ export const dagSummary = obj({
   schedule: nstr,
   nextRunAt: nstr,
   isPaused: bool,
-  taskCount: int,
-  hasParams: bool,
-  recentRuns: { type: 'array', items: runSummary },
-});
+};
+export const dagSummary = obj({ ...dagProps, taskCount: int, hasParams: bool, recentRuns: { type: 'array', items: runSummary } });
 export const dagList = obj({
   dags: { type: 'array', items: dagSummary },
   errors: { type: 'array', items: obj({ file: str, code: str, message: str }) },
@@ -64,13 +62,7 @@ export const dagList = obj({
 });
 const taskDef = obj({ taskId: str, operator: str, upstream: strings, downstream: strings, triggerRule: str, pool: str, retries: int, doc: nstr });
 export const dagDetail = obj({
-  dagId: str,
-  description: nstr,
-  tags: strings,
-  file: str,
-  schedule: nstr,
-  nextRunAt: nstr,
-  isPaused: bool,
+  ...dagProps,
   maxActiveTasks: int,
   maxActiveRuns: int,
   paramsSchema: { type: ['object', 'null'], additionalProperties: true },

@@ -32,7 +32,7 @@ export async function staticRoutes(app: FastifyInstance, webDist: string): Promi
     await app.register(fastifyStatic, {
       root: webDist,
       prefix: '/',
-      index: false,
+      index: ['index.html'],
       cacheControl: false,
       setHeaders(reply, path) {
         void reply.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');

@@ -1,7 +1,7 @@
 /** Rows of the store as the API shows them (docs/http-api.md, "Resources"). */
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, relative } from 'node:path';
-import type { DagDefinition } from '../core/dags/definition.ts';
+import { describeTasks, type DagDefinition } from '../core/dags/definition.ts';
 import { markedByHand } from '../core/run-commands.ts';
 import { paramsJsonSchema } from '../core/runs/params.ts';
 import { nextRunAt } from '../core/timetable.ts';
@@ -105,16 +105,7 @@ export function dagDetailView(store: Store, dag: DagDefinition, now: Date) {
     maxActiveTasks: dag.maxActiveTasks,
     maxActiveRuns: dag.maxActiveRuns,
     paramsSchema: dag.params ? paramsJsonSchema(dag.params) : null,
-    tasks: [...dag.tasks.values()].map((t) => ({
-      taskId: t.id,
-      operator: t.operatorType,
-      upstream: t.upstream,
-      downstream: dag.downstream.get(t.id) ?? [],
-      triggerRule: t.triggerRule,
-      pool: t.pool,
-      retries: t.retries,
-      doc: t.doc ?? null,
-    })),
+    tasks: describeTasks(dag).map(({ executionTimeoutMs: _timeout, ...t }) => t),
   };
 }
 

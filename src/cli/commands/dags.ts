@@ -1,5 +1,6 @@
 /** `orch dags list|show`, `orch pause`, `orch unpause`. */
 import type { Command } from 'commander';
+import { describeTasks } from '../../core/dags/definition.ts';
 import { paramsJsonSchema } from '../../core/runs/params.ts';
 import { table } from '../format.ts';
 import { openContext } from '../context.ts';
@@ -55,17 +56,7 @@ export function registerDagCommands(program: Command, global: () => GlobalOption
       const ctx = await openContext(global());
       try {
         const dag = ctx.requireDag(dagId);
-        const tasks = [...dag.tasks.values()].map((t) => ({
-          taskId: t.id,
-          operator: t.operatorType,
-          upstream: t.upstream,
-          downstream: dag.downstream.get(t.id) ?? [],
-          triggerRule: t.triggerRule,
-          pool: t.pool,
-          retries: t.retries,
-          executionTimeoutMs: t.executionTimeoutMs ?? null,
-          doc: t.doc ?? null,
-        }));
+        const tasks = describeTasks(dag);
         const edges = tasks.flatMap((t) => t.upstream.map((u) => ({ from: u, to: t.taskId })));
         if (opts.json) {
           const params = dag.params ? paramsJsonSchema(dag.params) : null;

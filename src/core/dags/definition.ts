@@ -53,3 +53,18 @@ export function allDownstream(dag: DagDefinition, taskId: string): string[] {
   }
   return [...dag.tasks.keys()].filter((id) => seen.has(id));
 }
+
+/** A DAG's tasks as `orch dags show --json` and the HTTP API show them, in definition order. */
+export function describeTasks(dag: DagDefinition) {
+  return [...dag.tasks.values()].map((t) => ({
+    taskId: t.id,
+    operator: t.operatorType,
+    upstream: t.upstream,
+    downstream: dag.downstream.get(t.id) ?? [],
+    triggerRule: t.triggerRule,
+    pool: t.pool,
+    retries: t.retries,
+    executionTimeoutMs: t.executionTimeoutMs ?? null,
+    doc: t.doc ?? null,
+  }));
+}
