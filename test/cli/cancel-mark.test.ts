@@ -2,7 +2,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DbView, executionCounter, json, killAll, orch, orchOk, spawnOrch, waitFor, type OrchProcess } from '../helpers/cli.ts';
+import { DbView, executionCounter, json, killAll, orch, orchOk, spawnOrch, waitFor, type OrchProcess, PATIENCE_MS } from '../helpers/cli.ts';
 import { workspace, type Workspace } from '../helpers/dags.ts';
 
 let ws: Workspace;
@@ -44,7 +44,7 @@ const runIdOf = (stdout: string) => /^(?:resumed )?run (\S+): /m.exec(stdout)![1
 async function holdingRun(): Promise<{ proc: OrchProcess; runId: string }> {
   const proc = spawnOrch(ws, ['run', 'pipe', '--conf', '{"hold": true}']);
   // Running in the database is not yet running in the process: wait for the task's own mark too.
-  await waitFor('work to be running', () => db.tasks('pipe').work?.state === 'running' && counter.count('work') === 1, 20_000, () => proc.stdout + proc.stderr);
+  await waitFor('work to be running', () => db.tasks('pipe').work?.state === 'running' && counter.count('work') === 1, PATIENCE_MS, () => proc.stdout + proc.stderr);
   return { proc, runId: db.runs('pipe')[0]!.runId };
 }
 

@@ -4,7 +4,7 @@
  * malformed JSON says the line and column where it breaks.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DbView, executionCounter, killAll, orch, spawnOrch, waitFor } from '../helpers/cli.ts';
+import { DbView, executionCounter, killAll, orch, spawnOrch, waitFor, PATIENCE_MS } from '../helpers/cli.ts';
 import { workspace, type Workspace } from '../helpers/dags.ts';
 
 let ws: Workspace;
@@ -35,7 +35,7 @@ const INVALID = /^error ORCH_CONF_INVALID_JSON: --conf is not a JSON object: /;
 describe('an empty --conf', () => {
   it('is an error for orch run: it neither finishes the interrupted run of the DAG nor starts one', async () => {
     const first = spawnOrch(ws, ['run', 'sized']);
-    await waitFor('work to be running', () => db.tasks('sized').work?.state === 'running' && counter.count('work') === 1, 30_000, () => first.stderr);
+    await waitFor('work to be running', () => db.tasks('sized').work?.state === 'running' && counter.count('work') === 1, PATIENCE_MS, () => first.stderr);
     await first.kill(); // interrupted: `orch run sized` (or with an empty conf, once) would finish it
     counter.signal('release');
 

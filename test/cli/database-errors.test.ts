@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { orchEnv, orchOk, orch, type CliResult } from '../helpers/cli.ts';
+import { orchEnv, orchOk, orch, PATIENCE_MS, type CliResult } from '../helpers/cli.ts';
 import { CLI, workspace, type Workspace } from '../helpers/dags.ts';
 
 let ws: Workspace;
@@ -52,12 +52,15 @@ function orchUnprivileged(args: string[]): Promise<CliResult> {
       ? ['setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--inh-caps', '-dac_override,-dac_read_search', process.execPath, ...argv]]
       : [process.execPath, argv];
   return new Promise((resolve) => {
-    execFile(cmd, cmdArgs, { cwd: ws.root, env: orchEnv(ws), timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(cmd, cmdArgs, { cwd: ws.root, env: orchEnv(ws), timeout: PATIENCE_MS }, (err, stdout, stderr) => {
       const code = (err as { code?: unknown } | null)?.code;
       resolve({ code: err ? (typeof code === 'number' ? code : null) : 0, signal: null, stdout, stderr });
     });
   });
 }
+
+/** These tests start seven orch processes one after the other: each may take a while on a busy machine. */
+const SEVEN_COMMANDS_MS = 7 * PATIENCE_MS;
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -82,7 +85,7 @@ describe('a database damaged in the middle', () => {
       ]);
       expect(r.code, args.join(' ')).toBe(2);
     }
-  });
+  }, SEVEN_COMMANDS_MS);
 });
 
 describe('a read-only database file', () => {
@@ -106,5 +109,5 @@ describe('a read-only database file', () => {
     const list = await orchUnprivileged(['runs', 'list']);
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toContain(runId);
-  });
+  }, SEVEN_COMMANDS_MS);
 });

@@ -56,12 +56,12 @@ describe('orch logs --follow on a run no process drives', () => {
     const gone = `its process \\(pid ${run.child.pid} on \\S+\\) is gone`;
 
     const running = follow(runId, 'work');
-    expect((await running.waitForExit(30_000)).code).toBe(0);
+    expect((await running.waitForExit()).code).toBe(0);
     expect(running.stdout).toMatch(/work started/);
     expect(running.stderr).toMatch(new RegExp(`^stopped following: no orch process is running run ${runId} of held \\(${gone}\\); \`orch scheduler\` or \`orch run held\` will finish it$`, 'm'));
 
     const waiting = follow(runId, 'after');
-    expect((await waiting.waitForExit(30_000)).code).toBe(0);
+    expect((await waiting.waitForExit()).code).toBe(0);
     expect(waiting.stdout).toBe('');
     expect(waiting.stderr).toMatch(new RegExp(`^stopped following: no orch process is running run ${runId} of held \\(${gone}\\)`, 'm'));
     expect(waiting.stderr).toContain("task 'after' has not run yet (state: none)");
@@ -72,11 +72,11 @@ describe('orch logs --follow on a run no process drives', () => {
     run.child.kill('SIGTERM');
     await run.waitForOutput(/SIGTERM: no new tasks start/, 'orch run to start draining');
     counter.signal('release'); // work ends within the drain's grace period; after never starts
-    expect((await run.waitForExit(30_000)).code).toBe(143);
+    expect((await run.waitForExit()).code).toBe(143);
     expect(db.tasks('held', runId)).toMatchObject({ work: { state: 'success' }, after: { tryNumber: 0 } });
 
     const waiting = follow(runId, 'after');
-    expect((await waiting.waitForExit(30_000)).code).toBe(0);
+    expect((await waiting.waitForExit()).code).toBe(0);
     expect(waiting.stderr).toMatch(
       new RegExp(`^stopped following: no orch process is running run ${runId} of held \\(the process that ran it let it go [^)]*\\)\\); \`orch scheduler\` or \`orch run held\` will finish it$`, 'm'),
     );
@@ -90,7 +90,7 @@ describe('orch logs --follow on a run a live process drives', () => {
     const waiting = follow(runId, 'after');
     await running.waitForOutput(/work started/, 'the running task to be printed');
     counter.signal('release');
-    const [a, b] = await Promise.all([running.waitForExit(30_000), waiting.waitForExit(30_000)]);
+    const [a, b] = await Promise.all([running.waitForExit(), waiting.waitForExit()]);
     expect([a.code, b.code]).toEqual([0, 0]);
     expect(running.stdout).toMatch(/work started[\s\S]*work released/);
     expect(waiting.stdout).toMatch(/after ran/);
@@ -105,7 +105,7 @@ describe('orch logs --follow on a run a live process drives', () => {
     const scheduler = spawnOrch(ws, ['scheduler']);
     await waiting.waitForOutput(/work started/, 'the task to start under the scheduler');
     counter.signal('release');
-    expect((await waiting.waitForExit(30_000)).code).toBe(0);
+    expect((await waiting.waitForExit()).code).toBe(0);
     expect(waiting.stdout).toMatch(/work started[\s\S]*work released/);
     expect(waiting.stderr).not.toMatch(/stopped following/);
     await scheduler.kill();

@@ -1,7 +1,7 @@
 /** `orch run`, its bad-input errors, `orch logs` and `orch tasks test`, as a user runs them. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { workspace, type Workspace } from '../helpers/dags.ts';
-import { DbView, executionCounter, json, killAll, orch, orchOk, spawnOrch, waitFor } from '../helpers/cli.ts';
+import { DbView, executionCounter, json, killAll, orch, orchOk, spawnOrch, waitFor, PATIENCE_MS } from '../helpers/cli.ts';
 
 let ws: Workspace;
 let counter: ReturnType<typeof executionCounter>;
@@ -205,12 +205,12 @@ describe('orch logs', () => {
        export default d;`,
     );
     const run = spawnOrch(ws, ['run', 'slow']);
-    const runId = await waitFor('crunch to be running', () => db.tasks('slow').crunch?.state === 'running' && db.runs('slow')[0]!.runId, 20_000, () => run.stderr);
+    const runId = await waitFor('crunch to be running', () => db.tasks('slow').crunch?.state === 'running' && db.runs('slow')[0]!.runId, PATIENCE_MS, () => run.stderr);
     const follow = spawnOrch(ws, ['logs', 'slow', runId, 'crunch', '--follow']);
     await follow.waitForOutput(/phase one done/, 'the first line to be printed');
     expect(follow.stdout).not.toMatch(/phase two done/);
     counter.signal('go');
-    const { code } = await follow.waitForExit(20_000);
+    const { code } = await follow.waitForExit();
     expect(code).toBe(0);
     expect(follow.stdout).toMatch(/phase one done[\s\S]*phase two done[\s\S]*try 1 succeeded/);
     expect((await run.waitForExit()).code).toBe(0);
@@ -226,13 +226,13 @@ describe('orch logs', () => {
        export default d;`,
     );
     const run = spawnOrch(ws, ['run', 'gated']);
-    const runId = await waitFor('gate to be running', () => db.tasks('gated').gate?.state === 'running' && db.runs('gated')[0]!.runId, 20_000, () => run.stderr);
+    const runId = await waitFor('gate to be running', () => db.tasks('gated').gate?.state === 'running' && db.runs('gated')[0]!.runId, PATIENCE_MS, () => run.stderr);
     const follow = spawnOrch(ws, ['logs', 'gated', runId, 'after', '--follow']);
     // Give it time to look at the task (state 'none', no try yet); it must not give up.
     const gaveUp = await Promise.race([follow.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 3_000))]);
     expect(gaveUp, `orch logs --follow exited before the task started\nstdout:\n${follow.stdout}\nstderr:\n${follow.stderr}`).toBe(false);
     counter.signal('open');
-    expect((await follow.waitForExit(20_000)).code).toBe(0);
+    expect((await follow.waitForExit()).code).toBe(0);
     expect(follow.stdout).toMatch(/after the gate/);
     expect(follow.stderr).not.toMatch(/has not run yet/);
     expect((await run.waitForExit()).code).toBe(0);
@@ -250,11 +250,11 @@ describe('orch run on SIGTERM', () => {
        export default d;`,
     );
     const run = spawnOrch(ws, ['run', 'stoppable']);
-    const runId = await waitFor('a to be running', () => db.tasks('stoppable').a?.state === 'running' && counter.count('a') === 1 && db.runs('stoppable')[0]!.runId, 20_000, () => run.stderr);
+    const runId = await waitFor('a to be running', () => db.tasks('stoppable').a?.state === 'running' && counter.count('a') === 1 && db.runs('stoppable')[0]!.runId, PATIENCE_MS, () => run.stderr);
     run.child.kill('SIGTERM');
     await run.waitForOutput(/SIGTERM: no new tasks start; running function tasks get a grace period to finish/, 'orch run to start draining');
     counter.signal('release-a'); // a ends within the drain's grace period
-    const { code } = await run.waitForExit(30_000);
+    const { code } = await run.waitForExit();
     expect(code, run.stdout + run.stderr).toBe(143);
     expect(run.stdout).toContain(`run ${runId}: running`);
     expect(run.stdout).toMatch(/the run is not finished; `orch run stoppable` or `orch scheduler` will finish it/);
@@ -280,8 +280,8 @@ describe('orch run twice at once', () => {
     slowDag();
     const first = spawnOrch(ws, ['run', 'slowstart']);
     const second = spawnOrch(ws, ['run', 'slowstart']);
-    await waitFor('work to be running', () => counter.count('work') === 1 && db.tasks('slowstart').work?.state === 'running', 30_000, () => first.stderr + second.stderr);
-    await waitFor('one of them to say it follows the other', () => /following it/.test(first.stdout + second.stdout), 30_000, () => first.stdout + second.stdout);
+    await waitFor('work to be running', () => counter.count('work') === 1 && db.tasks('slowstart').work?.state === 'running', PATIENCE_MS, () => first.stderr + second.stderr);
+    await waitFor('one of them to say it follows the other', () => /following it/.test(first.stdout + second.stdout), PATIENCE_MS, () => first.stdout + second.stdout);
     counter.signal('finish');
     const [a, b] = await Promise.all([first.waitForExit(), second.waitForExit()]);
     expect([a.code, b.code]).toEqual([0, 0]);
@@ -297,13 +297,13 @@ describe('orch run twice at once', () => {
   it('takes the run over and finishes it when the process it follows dies', async () => {
     slowDag();
     const first = spawnOrch(ws, ['run', 'slowstart']);
-    await waitFor('work to be running', () => db.tasks('slowstart').work?.state === 'running' && counter.count('work') === 1, 30_000, () => first.stderr);
+    await waitFor('work to be running', () => db.tasks('slowstart').work?.state === 'running' && counter.count('work') === 1, PATIENCE_MS, () => first.stderr);
     const second = spawnOrch(ws, ['run', 'slowstart']);
     await second.waitForOutput(/following it/, 'the second orch run to follow the first');
     first.child.kill('SIGKILL');
     await first.waitForExit();
     counter.signal('finish');
-    const { code } = await second.waitForExit(30_000);
+    const { code } = await second.waitForExit();
     expect(code, second.stdout + second.stderr).toBe(0);
     expect(second.stderr).toMatch(/the process driving run \S+ is gone; this orch run takes it over and finishes it/);
     expect(db.runs('slowstart')).toEqual([expect.objectContaining({ state: 'success' })]);
@@ -314,12 +314,12 @@ describe('orch run twice at once', () => {
   it('stops only following on SIGTERM or Ctrl-C: the run goes on in the first', async () => {
     slowDag();
     const first = spawnOrch(ws, ['run', 'slowstart']);
-    await waitFor('work to be running', () => db.tasks('slowstart').work?.state === 'running' && counter.count('work') === 1, 30_000, () => first.stderr);
+    await waitFor('work to be running', () => db.tasks('slowstart').work?.state === 'running' && counter.count('work') === 1, PATIENCE_MS, () => first.stderr);
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const follower = spawnOrch(ws, ['run', 'slowstart']);
       await follower.waitForOutput(/following it/, 'the second orch run to follow the first');
       follower.child.kill(signal);
-      const { code } = await follower.waitForExit(30_000);
+      const { code } = await follower.waitForExit();
       expect(code, follower.stderr).toBe(signal === 'SIGTERM' ? 143 : 130);
       expect(follower.stderr).toContain('stopped following; the run goes on in the process that drives it');
       expect(follower.stdout).toMatch(/the run is not finished; it goes on in the process that drives it/);
@@ -340,9 +340,9 @@ describe('orch run twice at once', () => {
        export default d;`,
     );
     const one = spawnOrch(ws, ['run', 'sized', '--conf', '{"size": 1}']);
-    await waitFor('the first run to work', () => counter.count('work1') === 1, 30_000, () => one.stderr);
+    await waitFor('the first run to work', () => counter.count('work1') === 1, PATIENCE_MS, () => one.stderr);
     const two = spawnOrch(ws, ['run', 'sized', '--conf', '{"size": 2}']);
-    await waitFor('the second run to work', () => counter.count('work2') === 1, 30_000, () => two.stderr);
+    await waitFor('the second run to work', () => counter.count('work2') === 1, PATIENCE_MS, () => two.stderr);
     counter.signal('finish');
     expect([(await one.waitForExit()).code, (await two.waitForExit()).code]).toEqual([0, 0]);
     expect(db.runs('sized')).toHaveLength(2);
@@ -364,12 +364,12 @@ describe('orch run and Ctrl-C', () => {
        export default d;`,
     );
     const run = spawnOrch(ws, ['run', 'torn']);
-    const runId = await waitFor('work to be running', () => db.tasks('torn').work?.state === 'running' && db.runs('torn')[0]!.runId, 30_000, () => run.stderr);
+    const runId = await waitFor('work to be running', () => db.tasks('torn').work?.state === 'running' && db.runs('torn')[0]!.runId, PATIENCE_MS, () => run.stderr);
     run.child.kill('SIGINT');
     await run.waitForOutput(/cancelling the run: running tasks are stopped, teardown tasks \(terminate_cluster\) still run/, 'the first Ctrl-C to cancel');
-    await waitFor('the teardown to start', () => counter.count('teardown.run') === 1, 30_000, () => run.stderr);
+    await waitFor('the teardown to start', () => counter.count('teardown.run') === 1, PATIENCE_MS, () => run.stderr);
     run.child.kill('SIGINT');
-    const { code } = await run.waitForExit(30_000);
+    const { code } = await run.waitForExit();
     expect(code, run.stdout + run.stderr).toBe(130);
     expect(run.stderr).toContain('leaving the run unfinished');
     expect(run.stdout).toMatch(/the run is not finished; `orch run torn` or `orch scheduler` will finish it/);
@@ -378,7 +378,7 @@ describe('orch run and Ctrl-C', () => {
     const again = spawnOrch(ws, ['run', 'torn']);
     await again.waitForOutput(new RegExp(`torn ${runId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(resuming an unfinished run that was being cancelled: finishing its cancel and teardown\\)`), 'the rerun to say it resumes the cancelled run');
     counter.signal('release-teardown');
-    expect((await again.waitForExit(30_000)).code).toBe(1);
+    expect((await again.waitForExit()).code).toBe(1);
     expect(again.stdout).toContain(`resumed run ${runId}: failed (cancelled)`);
     expect(db.tasks('torn')).toMatchObject({ work: { state: 'failed' }, teardown: { state: 'success', tryNumber: 1 } });
     expect([counter.count('work'), counter.count('teardown.run'), counter.count('teardown.resume')]).toEqual([1, 1, 1]);

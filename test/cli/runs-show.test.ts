@@ -102,7 +102,7 @@ describe('orch runs show', () => {
        d.task({ id: 'terminate_cluster', upstream: [query, job], operator: cluster.terminate({ cluster: create }) });
        export default d;`,
     );
-    const r = await orch(ws, ['run', 'livy_ids'], { timeoutMs: 90_000 });
+    const r = await orch(ws, ['run', 'livy_ids']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const runId = runIdOf(r.stdout);
     // What the operators logged when they opened each thing is what the table must show.

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, workspace, type Workspace } from '../helpers/dags.ts';
-import { DbView, executionCounter, json, killAll, orch, orchEnv, orchOk, spawnOrch, waitFor, type OrchProcess } from '../helpers/cli.ts';
+import { DbView, executionCounter, json, killAll, orch, orchEnv, orchOk, spawnOrch, waitFor, type OrchProcess, PATIENCE_MS } from '../helpers/cli.ts';
 
 let ws: Workspace;
 let counter: ReturnType<typeof executionCounter>;
@@ -49,7 +49,7 @@ async function startScheduler(): Promise<OrchProcess> {
 /** SIGTERM the scheduler and expect it to exit 0 by itself. */
 async function stopScheduler(s: OrchProcess): Promise<void> {
   s.child.kill('SIGTERM');
-  const { code, signal } = await s.waitForExit(30_000);
+  const { code, signal } = await s.waitForExit();
   expect({ code, signal }, s.stderr).toEqual({ code: 0, signal: null });
 }
 
@@ -67,7 +67,7 @@ describe('orch trigger and orch scheduler', () => {
     expect(counter.count('alpha.first')).toBe(0);
 
     const s = await startScheduler();
-    await waitFor('the triggered run to succeed', () => db.runs('alpha')[0]?.state === 'success', 20_000, () => s.stderr);
+    await waitFor('the triggered run to succeed', () => db.runs('alpha')[0]?.state === 'success', PATIENCE_MS, () => s.stderr);
     await stopScheduler(s);
 
     expect(db.tasks('alpha', runId)).toEqual({ first: { state: 'success', tryNumber: 1 }, second: { state: 'success', tryNumber: 1 } });
@@ -86,7 +86,7 @@ describe('orch trigger and orch scheduler', () => {
     ]);
 
     const s = await startScheduler();
-    await waitFor('both runs to succeed', () => db.runs('alpha')[0]?.state === 'success' && db.runs('beta')[0]?.state === 'success', 20_000, () => s.stderr);
+    await waitFor('both runs to succeed', () => db.runs('alpha')[0]?.state === 'success' && db.runs('beta')[0]?.state === 'success', PATIENCE_MS, () => s.stderr);
     await stopScheduler(s);
 
     all = json<RunJson[]>(await orchOk(ws, ['runs', 'list', '--json']));
@@ -117,12 +117,12 @@ describe('orch pause and orch unpause', () => {
     await orchOk(ws, ['trigger', 'beta']);
 
     const s = await startScheduler();
-    await waitFor('the unpaused DAG to run', () => db.runs('beta')[0]?.state === 'success', 20_000, () => s.stderr);
+    await waitFor('the unpaused DAG to run', () => db.runs('beta')[0]?.state === 'success', PATIENCE_MS, () => s.stderr);
     expect(db.runs('alpha')).toEqual([expect.objectContaining({ runId: pausedRun, state: 'queued' })]);
     expect(counter.count('alpha.first')).toBe(0);
 
     await orchOk(ws, ['unpause', 'alpha']);
-    await waitFor('the run to start and finish after unpause', () => db.runs('alpha')[0]?.state === 'success', 20_000, () => s.stderr);
+    await waitFor('the run to start and finish after unpause', () => db.runs('alpha')[0]?.state === 'success', PATIENCE_MS, () => s.stderr);
     await stopScheduler(s);
     expect([counter.count('alpha.first'), counter.count('alpha.second')]).toEqual([1, 1]);
   });
@@ -151,12 +151,12 @@ describe('orch scheduler on SIGTERM', () => {
   it('drains: lets the running task finish, starts nothing new, exits 0, and leaves the run for the next orch run to finish without re-running finished tasks', async () => {
     const runId = queuedRunId((await orchOk(ws, ['trigger', 'pipeline'])).stdout, 'pipeline');
     const s = await startScheduler();
-    await waitFor('task b to be running', () => db.tasks('pipeline').b?.state === 'running', 20_000, () => s.stderr);
+    await waitFor('task b to be running', () => db.tasks('pipeline').b?.state === 'running', PATIENCE_MS, () => s.stderr);
 
     s.child.kill('SIGTERM');
     await s.waitForOutput(/SIGTERM: draining/, 'the scheduler to start draining');
     counter.signal('release-b'); // b ends within the drain grace period
-    const { code, signal } = await s.waitForExit(30_000);
+    const { code, signal } = await s.waitForExit();
     expect({ code, signal }, s.stderr).toEqual({ code: 0, signal: null });
 
     // b finished during the drain; c was not started; the run is unfinished and nobody owns it.
@@ -188,10 +188,10 @@ describe('orch scheduler on SIGTERM, with a try that can be resumed', () => {
     );
     const runId = queuedRunId((await orchOk(ws, ['trigger', 'detachable'])).stdout, 'detachable');
     const s = await startScheduler();
-    await waitFor('the job to be running', () => counter.count('job.run') === 1 && db.tasks('detachable').job?.state === 'running', 20_000, () => s.stderr);
+    await waitFor('the job to be running', () => counter.count('job.run') === 1 && db.tasks('detachable').job?.state === 'running', PATIENCE_MS, () => s.stderr);
     s.child.kill('SIGTERM');
     // Not released: a detached try does not hold the drain up.
-    const { code } = await s.waitForExit(30_000);
+    const { code } = await s.waitForExit();
     expect(code, s.stderr).toBe(0);
     expect(db.tasks('detachable', runId).job).toEqual({ state: 'running', tryNumber: 1 });
     expect(db.logs('detachable', runId, 'job', 1)).toContain('try 1 detached: its work goes on, and the next orch process to own this run follows it');
@@ -217,7 +217,7 @@ describe('orch scheduler and orch run together', () => {
     );
     const runId = queuedRunId((await orchOk(ws, ['trigger', 'held'])).stdout, 'held');
     const s = await startScheduler();
-    await waitFor('the task to be running', () => db.tasks('held').wait?.state === 'running', 20_000, () => s.stderr);
+    await waitFor('the task to be running', () => db.tasks('held').wait?.state === 'running', PATIENCE_MS, () => s.stderr);
 
     // The same `orch run` again: no second run, no takeover; it shows the scheduler's run.
     const run = spawnOrch(ws, ['run', 'held']);

@@ -55,7 +55,7 @@ describe('orch tasks test create_cluster', () => {
       new RegExp(`^note: the task started an orch engine, cluster tried-test__\\S+ \\(pid ${pid}\\) at http://127\\.0\\.0\\.1:\\d+, and left it running: orch tasks test records nothing, so no terminate_cluster or reaper will stop it\\. Stop it when done with: kill ${pid}$`, 'm'),
     );
     expect(runKill(stdout, /Stop it when done with: kill (\d+)$/m)).toBe(pid);
-    await waitFor(`engine pid ${pid} to stop`, () => !pidAlive(pid), 30_000);
+    await waitFor(`engine pid ${pid} to stop`, () => !pidAlive(pid));
   });
 });
 
@@ -70,7 +70,7 @@ describe('orch tasks test terminate_cluster', () => {
     expect(pidAlive(pid)).toBe(true); // terminate really did not stop it
 
     expect(runKill(stdout, /stop it with: kill (\d+)$/m)).toBe(pid);
-    await waitFor(`engine pid ${pid} to stop`, () => !pidAlive(pid), 30_000);
+    await waitFor(`engine pid ${pid} to stop`, () => !pidAlive(pid));
     const again = await orchOk(ws, ['tasks', 'test', 'cluster_dag', 'terminate_cluster']);
     expect(again.stdout).toContain(`no engine started by orch tasks test is running in ${ws.home}`);
   });

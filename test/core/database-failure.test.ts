@@ -10,7 +10,7 @@ import { chmodSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, workspace, type Workspace } from '../helpers/dags.ts';
-import { DbView, executionCounter, killAll, orch, orchEnv, orchOk, spawnOrch, waitFor } from '../helpers/cli.ts';
+import { DbView, executionCounter, killAll, orch, orchEnv, orchOk, spawnOrch, waitFor, PATIENCE_MS } from '../helpers/cli.ts';
 
 let ws: Workspace;
 let db: DbView;
@@ -46,10 +46,10 @@ afterEach(async () => {
 describe('a database that stops taking writes mid-run', () => {
   it('makes orch run stop within a bounded time naming the file and the cause; a later orch run resumes the run', async () => {
     const run = spawnOrch(ws, ['run', 'ledger']);
-    await waitFor('slow to be running', () => db.tasks('ledger').slow?.state === 'running' && counter.count('slow.run') === 1, 30_000, () => run.stderr);
+    await waitFor('slow to be running', () => db.tasks('ledger').slow?.state === 'running' && counter.count('slow.run') === 1, PATIENCE_MS, () => run.stderr);
     execFileSync('prlimit', ['--pid', String(run.child.pid), '--fsize=1']);
 
-    const { code } = await run.waitForExit(60_000);
+    const { code } = await run.waitForExit();
     expect(code).toBe(1);
     expect(run.stderr).toContain(`error ORCH_DB_UNWRITABLE: cannot write the orch database ${ws.db}: disk I/O error (SQLITE_IOERR`);
     expect(run.stderr).toContain('Once the database is writable, `orch run ledger` resumes it');

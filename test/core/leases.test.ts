@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { workspace, type Workspace } from '../helpers/dags.ts';
-import { DbView, killAll, orchOk, spawnOrch, waitFor } from '../helpers/cli.ts';
+import { DbView, killAll, orchOk, spawnOrch, waitFor, PATIENCE_MS } from '../helpers/cli.ts';
 
 let ws: Workspace;
 let db: DbView;
@@ -47,7 +47,7 @@ describe('leases', () => {
   it("are renewed while a task blocks the scheduler's event loop, and the stall is reported on stderr", async () => {
     ws.writeDag('spin', spinner());
     const run = spawnOrch(ws, ['run', 'spin']);
-    await waitFor('the task to be running', () => db.tasks('spin').spin?.state === 'running', 30_000, () => run.stderr);
+    await waitFor('the task to be running', () => db.tasks('spin').spin?.state === 'running', PATIENCE_MS, () => run.stderr);
     const lapsed: string[] = [];
     let samples = 0;
     // Until the task ends, every look at the lease finds it in the future.
@@ -60,7 +60,7 @@ describe('leases', () => {
       if (!lease.task || lease.task <= now) lapsed.push(`task lease ${lease.task} at ${now}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect((await run.waitForExit(60_000)).code).toBe(0);
+    expect((await run.waitForExit()).code).toBe(0);
     expect(samples).toBeGreaterThan(5);
     expect(lapsed).toEqual([]);
     expect(run.stderr).toMatch(/the scheduler's event loop has been blocked for \d+ s .*isolation: 'worker'/);
@@ -71,10 +71,10 @@ describe('leases', () => {
     const first = spawnOrch(ws, ['scheduler']);
     await first.waitForOutput(/scheduler started/, 'the first scheduler to start');
     await orchOk(ws, ['trigger', 'spin']);
-    await waitFor('the task to be running', () => db.tasks('spin').spin?.state === 'running', 30_000, () => first.stderr);
+    await waitFor('the task to be running', () => db.tasks('spin').spin?.state === 'running', PATIENCE_MS, () => first.stderr);
     const second = spawnOrch(ws, ['scheduler']);
     await second.waitForOutput(/scheduler started/, 'the second scheduler to start');
-    await waitFor('the run to finish', () => ['success', 'failed'].includes(db.runs('spin')[0]?.state ?? ''), 60_000, () => `${first.stderr}\n${second.stderr}`);
+    await waitFor('the run to finish', () => ['success', 'failed'].includes(db.runs('spin')[0]?.state ?? ''), PATIENCE_MS, () => `${first.stderr}\n${second.stderr}`);
     expect(db.tasks('spin').spin).toEqual({ state: 'failed', tryNumber: 1 });
     expect(db.count('task_try')).toBe(1);
     const runId = db.runs('spin')[0]!.runId;

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { workspace, type Workspace } from '../helpers/dags.ts';
-import { DbView, executionCounter, killAll, orchOk, spawnOrch, waitFor } from '../helpers/cli.ts';
+import { DbView, executionCounter, killAll, orchOk, spawnOrch, waitFor, PATIENCE_MS } from '../helpers/cli.ts';
 
 let ws: Workspace;
 let counter: ReturnType<typeof executionCounter>;
@@ -68,7 +68,7 @@ async function crashMidRun(): Promise<string> {
     () => `tasks: ${JSON.stringify(db.tasks('crashy'))}\nstdout:\n${victim.stdout}\nstderr:\n${victim.stderr}`,
   );
   victim.child.kill('SIGKILL');
-  const { signal } = await victim.waitForExit(10_000);
+  const { signal } = await victim.waitForExit();
   expect(signal).toBe('SIGKILL');
   // What the dead process left behind: an unfinished run with a try still marked running.
   expect(db.runs('crashy')).toEqual([expect.objectContaining({ runId, state: 'running', ownerPid: victim.child.pid })]);
@@ -163,9 +163,9 @@ describe('a run whose process was killed with SIGKILL', () => {
     const runId = await crashMidRun();
 
     const scheduler = spawnOrch(ws, ['scheduler']);
-    await waitFor('the scheduler to finish the run', () => db.runs('crashy')[0]?.state === 'success', 30_000, () => scheduler.stderr);
+    await waitFor('the scheduler to finish the run', () => db.runs('crashy')[0]?.state === 'success', PATIENCE_MS, () => scheduler.stderr);
     scheduler.child.kill('SIGTERM');
-    expect((await scheduler.waitForExit(30_000)).code).toBe(0);
+    expect((await scheduler.waitForExit()).code).toBe(0);
 
     expect(db.runs('crashy')).toEqual([expect.objectContaining({ runId, state: 'success' })]);
     expect(db.tasks('crashy', runId)).toMatchObject({ crunch: { state: 'success', tryNumber: 2 }, publish: { state: 'success' } });

@@ -98,7 +98,7 @@ async function crashDuringSlowTransform() {
   const victim = spawnOrch(ws, ['run', 'crash_movielens', '--conf', conf]);
   const at = await whileSlowTransformRuns(victim);
   victim.child.kill('SIGKILL');
-  expect((await victim.waitForExit(10_000)).signal).toBe('SIGKILL');
+  expect((await victim.waitForExit()).signal).toBe('SIGKILL');
   await expectLeftForTheNextOwner(at);
   return at;
 }
@@ -165,7 +165,7 @@ describe('orch run killed with SIGKILL during the transforms', () => {
       const [{ n }] = (await duckdb(`SELECT count(*) AS n FROM ${parquet(join(out, d))}`)) as [{ n: bigint }];
       expect(Number(n), d).toBe(readCsv(SAMPLE, d).rows.length);
     }
-  }, 180_000);
+  });
 
   it('publishes the output of a statement that finished while no orch was running', async () => {
     const { runId, livyUrl, sessionId, statementId } = await crashDuringSlowTransform();
@@ -185,7 +185,7 @@ describe('orch run killed with SIGKILL during the transforms', () => {
     expect(submissions(runId, 'transform_slow')).toBe(1);
     expect(await duckdb(`SELECT n FROM ${parquet(join(out, 'slow'))}`)).toEqual([{ n: BigInt(SLOW_ROWS) }]);
     expect(listed(out)).toEqual(['links', 'movies', 'slow']);
-  }, 240_000);
+  });
 });
 
 describe('orch scheduler drained (SIGTERM) during the transforms', () => {
@@ -194,7 +194,7 @@ describe('orch scheduler drained (SIGTERM) during the transforms', () => {
     const scheduler = spawnOrch(ws, ['scheduler']);
     const at = await whileSlowTransformRuns(scheduler);
     scheduler.child.kill('SIGTERM');
-    const { code } = await scheduler.waitForExit(60_000);
+    const { code } = await scheduler.waitForExit();
     expect(code, scheduler.stderr).toBe(0);
     await expectLeftForTheNextOwner(at);
     expect(logOf(at.runId, 'transform_slow')).toContain('try 1 detached: its work goes on, and the next orch process to own this run follows it');
@@ -205,7 +205,7 @@ describe('orch scheduler drained (SIGTERM) during the transforms', () => {
     expect(r.stdout).toContain(`resumed run ${at.runId}: success`);
     await expectFinishedWithoutResubmitting(at.runId);
     expect(processRunning(at.pid)).toBe(false);
-  }, 240_000);
+  });
 });
 
 describe('orch run whose database stops taking writes during the transforms', () => {
@@ -214,7 +214,7 @@ describe('orch run whose database stops taking writes during the transforms', ()
     const at = await whileSlowTransformRuns(run);
     // A full disk: every write past the first byte of any file fails (EFBIG → SQLite's disk I/O error).
     execFileSync('prlimit', ['--pid', String(run.child.pid), '--fsize=1']);
-    const { code } = await run.waitForExit(60_000);
+    const { code } = await run.waitForExit();
     expect(code, run.stderr).toBe(1);
     expect(run.stderr).toContain(`error ORCH_DB_UNWRITABLE: cannot write the orch database ${ws.db}: disk I/O error`);
     await expectLeftForTheNextOwner(at);
@@ -225,5 +225,5 @@ describe('orch run whose database stops taking writes during the transforms', ()
     await expectFinishedWithoutResubmitting(at.runId);
     expect(enginePids(ws.db)).toEqual([at.pid]);
     expect(processRunning(at.pid)).toBe(false);
-  }, 240_000);
+  });
 });

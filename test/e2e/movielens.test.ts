@@ -50,7 +50,7 @@ describe('orch run transform_movielens (embedded backend, the committed sample)'
     result = await orch(ws, ['run', 'transform_movielens', '--conf', JSON.stringify({ output: ws.out })], { timeoutMs: 120_000 });
     if (result.code !== 0) throw new Error(`orch run exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
     runId = runIdOf(result);
-  }, 150_000);
+  });
 
   afterAll(() => {
     killEngines(ws.db);

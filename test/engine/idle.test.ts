@@ -12,7 +12,14 @@ import { startEngine } from '../../src/engine/index.ts';
 import { startEngineProcess } from '../helpers/engine-process.ts';
 import { ENDLESS_SQL, http, idleSession, until } from './support.ts';
 
-const STOPPING = 'orch engine stopping: no open session, no running batch and no HTTP request for 1s (--idle-timeout)';
+const stopping = (label: string) => `orch engine stopping: no open session, no running batch and no HTTP request for ${label} (--idle-timeout)`;
+const STOPPING = stopping('1s');
+/**
+ * For the engines that must stay up: long enough that a busy machine's delay between the
+ * engine starting and the test's first request never looks like idleness.
+ */
+const KEPT = '5s';
+const KEPT_MS = 5_000;
 
 describe('an engine started with --idle-timeout', () => {
   it('stops by itself once nothing has happened for that long, exits 0 and says why', async () => {
@@ -23,33 +30,33 @@ describe('an engine started with --idle-timeout', () => {
   });
 
   it('keeps running while a session is open, however quiet, and stops once it is deleted', async () => {
-    const engine = await startEngineProcess(['--idle-timeout', '1s']);
+    const engine = await startEngineProcess(['--idle-timeout', KEPT]);
     try {
       const sid = await idleSession(engine.url);
-      // Three timeouts with an idle session and no request at all: the engine must still be up.
-      await sleep(3000);
+      // Longer than the timeout with an idle session and no request at all: the engine must still be up.
+      await sleep(KEPT_MS + 2000);
       expect(engine.child.exitCode).toBeNull();
       expect(engine.stderr()).not.toContain('orch engine stopping');
       expect((await http(engine.url, 'DELETE', `/sessions/${sid}`)).status).toBe(200);
       expect(await engine.exited).toBe(0);
-      expect(engine.stderr()).toContain(STOPPING);
+      expect(engine.stderr()).toContain(stopping(KEPT));
     } finally {
       await engine.stop('SIGKILL');
     }
   });
 
   it('keeps running while a batch runs, and stops once it is killed', async () => {
-    const engine = await startEngineProcess(['--idle-timeout', '1s']);
+    const engine = await startEngineProcess(['--idle-timeout', KEPT]);
     try {
       const file = join(mkdtempSync(join(tmpdir(), 'orch-engine-idle-')), 'endless.sql');
       writeFileSync(file, `${ENDLESS_SQL};\n`);
       const posted = await http(engine.url, 'POST', '/batches', { body: { file } });
       await until(() => http(engine.url, 'GET', `/batches/${posted.json.id}/state`), (r) => r.json.state === 'running');
-      await sleep(3000);
+      await sleep(KEPT_MS + 2000);
       expect(engine.child.exitCode).toBeNull();
       expect((await http(engine.url, 'DELETE', `/batches/${posted.json.id}`)).status).toBe(200);
       expect(await engine.exited).toBe(0);
-      expect(engine.stderr()).toContain(STOPPING);
+      expect(engine.stderr()).toContain(stopping(KEPT));
     } finally {
       await engine.stop('SIGKILL');
     }

@@ -23,9 +23,16 @@ export function orchEnv(ws: Workspace, extra: Record<string, string> = {}): Node
   return { ...env, ORCH_HOME: ws.home, ORCH_DAGS_FOLDER: ws.dags, ...extra };
 }
 
+/**
+ * How long a test waits for a process or a state before calling it a hang. Generous on
+ * purpose: on a busy 2-core machine starting one orch process can take tens of seconds, and
+ * a test must wait for the condition, however slow, not for the clock.
+ */
+export const PATIENCE_MS = 120_000;
+
 /** Run `orch <args>` to its end (at most `timeoutMs`) in the workspace root. */
 export function orch(ws: Workspace, args: string[], options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? PATIENCE_MS;
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
@@ -88,11 +95,11 @@ export function spawnOrch(ws: Workspace, args: string[], env: Record<string, str
       return stderr;
     },
     exited,
-    async waitForOutput(pattern, what, timeoutMs = 20_000) {
+    async waitForOutput(pattern, what, timeoutMs = PATIENCE_MS) {
       await waitFor(what, () => pattern.test(stdout) || pattern.test(stderr) || (done ? 'exited' : false), timeoutMs, () => `stdout:\n${stdout}\nstderr:\n${stderr}`);
       if (!pattern.test(stdout) && !pattern.test(stderr)) throw new Error(`orch ${args.join(' ')} exited before ${what}\nstdout:\n${stdout}\nstderr:\n${stderr}`);
     },
-    async waitForExit(timeoutMs = 30_000) {
+    async waitForExit(timeoutMs = PATIENCE_MS) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -129,7 +136,7 @@ export async function killAll(): Promise<void> {
  * `timeoutMs` with a message naming `what` (and `detail()`, if given). A check that returns
  * the string 'exited' stops the wait early.
  */
-export async function waitFor<T>(what: string, check: () => T | false | undefined | null, timeoutMs = 20_000, detail?: () => string): Promise<T> {
+export async function waitFor<T>(what: string, check: () => T | false | undefined | null, timeoutMs = PATIENCE_MS, detail?: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = check();

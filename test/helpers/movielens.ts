@@ -154,7 +154,7 @@ export function killEngines(dbFile: string): void {
 export async function engineByHand(ws: Workspace): Promise<{ url: string; proc: OrchProcess }> {
   const proc = spawnOrch(ws, ['engine', '--port', '0']);
   const listening = /orch engine listening on (http:\/\/\S+)/;
-  await proc.waitForOutput(listening, 'the engine to listen', 30_000);
+  await proc.waitForOutput(listening, 'the engine to listen');
   return { url: listening.exec(proc.stdout + proc.stderr)![1]!, proc };
 }
 

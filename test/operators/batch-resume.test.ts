@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DbView, killAll, orch, spawnOrch, waitFor } from '../helpers/cli.ts';
+import { DbView, killAll, orch, spawnOrch, waitFor, PATIENCE_MS } from '../helpers/cli.ts';
 import { workspace, type Workspace } from '../helpers/dags.ts';
 import { SDK_OPERATORS, engineByHand, killEngines } from '../helpers/movielens.ts';
 import { nth, startFaultProxy, type FaultProxy, type Hit } from '../integrations/livy/fault-proxy.ts';
@@ -57,9 +57,9 @@ const oldLivy = (hit: Hit) => (hit.method === 'GET' && /^\/batches\/[^/?]*[^0-9/
 async function killAfterBatchAccepted(): Promise<string> {
   proxy!.faults.push((hit) => (hit.method === 'POST' && hit.url === '/batches' ? { hangAfterForward: true } : undefined));
   const victim = spawnOrch(ws, args, env());
-  await waitFor('the engine to accept the batch', () => batchPosts() === 1, 60_000, () => victim.stdout + victim.stderr);
+  await waitFor('the engine to accept the batch', () => batchPosts() === 1, PATIENCE_MS, () => victim.stdout + victim.stderr);
   victim.child.kill('SIGKILL');
-  await victim.waitForExit(10_000);
+  await victim.waitForExit();
   proxy!.faults.length = 0;
   const runId = db.runs('batch_dag')[0]!.runId;
   expect(db.tasks('batch_dag', runId).job).toEqual({ state: 'running', tryNumber: 1 });
@@ -78,7 +78,7 @@ describe('livy.batch resumed on a Livy that answers 400 to name lookups', () => 
     const log = db.logs('batch_dag', runId, 'job', 1).join('\n');
     expect(log).toMatch(new RegExp(`following batch \\d+ \\('nightly-job-batch_dag-${runId.replace(/[^A-Za-z0-9_.:-]/g, '_')}-job-1'\\) started by this try`));
     expect(log).toMatch(/batch \d+: success/);
-  }, 180_000);
+  });
 
   it('fails the try with a clear message, and submits nothing, when the lookup itself fails', async () => {
     const runId = await killAfterBatchAccepted();
@@ -88,7 +88,7 @@ describe('livy.batch resumed on a Livy that answers 400 to name lookups', () => 
     expect(r.stdout).toMatch(/✗ job: could not tell whether the Livy batch 'nightly-job-\S+-job-1' of try 1 exists at .* orch does not submit it again/);
     expect(db.tasks('batch_dag', runId).job).toEqual({ state: 'failed', tryNumber: 1 });
     expect(batchPosts()).toBe(1);
-  }, 180_000);
+  });
 
   it('kills the batch of the try whose lookup failed before the retry submits its own: the two never run at once', async () => {
     // Reproduces the review of issue 7: the retry submitted a second batch while the first one ran on.
@@ -107,5 +107,5 @@ describe('livy.batch resumed on a Livy that answers 400 to name lookups', () => 
     expect(order.filter((h) => h === 'POST /batches')).toHaveLength(2);
     expect(order.indexOf(`DELETE /batches/${first}`)).toBeLessThan(order.lastIndexOf('POST /batches'));
     expect(order.indexOf(`DELETE /batches/${first}`)).toBeGreaterThan(order.indexOf('POST /batches'));
-  }, 180_000);
+  });
 });

@@ -45,7 +45,7 @@ describe('livy.batch', () => {
     const sql = join(ws.root, 'job.sql');
     writeFileSync(sql, `COPY (SELECT 42 AS answer) TO '${out}' (FORMAT parquet);\n`);
     writeBatchDag(sql);
-    const r = await orch(ws, ['run', 'batch_dag'], { timeoutMs: 90_000 });
+    const r = await orch(ws, ['run', 'batch_dag']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const log = db.logs('batch_dag', runIdOf(r.stdout), 'job', 1).join('\n');
     expect(log).toMatch(/submitted batch \d+ \(.*job\.sql\)/);
@@ -57,7 +57,7 @@ describe('livy.batch', () => {
     const sql = join(ws.root, 'broken.sql');
     writeFileSync(sql, `SELECT * FROM no_such_table;\n`);
     writeBatchDag(sql);
-    const r = await orch(ws, ['run', 'batch_dag'], { timeoutMs: 90_000 });
+    const r = await orch(ws, ['run', 'batch_dag']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/✗ job: Livy batch \d+ ended dead[\s\S]*no_such_table/);
     expect(r.stdout).toMatch(/terminate_cluster success/);
@@ -67,7 +67,7 @@ describe('livy.batch', () => {
     const sql = join(ws.root, 'slow.sql');
     writeFileSync(sql, `SELECT count(*) FROM range(100000000000) a;\n`);
     writeBatchDag(sql, `executionTimeout: '2s',`);
-    const r = await orch(ws, ['run', 'batch_dag'], { timeoutMs: 90_000 });
+    const r = await orch(ws, ['run', 'batch_dag']);
     expect(r.code).toBe(1);
     const runId = runIdOf(r.stdout);
     const log = db.logs('batch_dag', runId, 'job', 1).join('\n');

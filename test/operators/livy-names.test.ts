@@ -70,7 +70,7 @@ describe('two DAGs with the same task id and run id on one Livy', () => {
     // op_dag's statement runs on (its try was detached: the next owner follows it).
     const owner = new AbortController();
     const first = op.execute(b.context('stmt', { signal: owner.signal }), { cluster: 'create_cluster', code: { duckdb: SLOW_SQL } }).then(() => 'finished', (err: unknown) => err);
-    const [, , sessionId] = await waitFor('op_dag to submit its statement', () => /submitted statement (\d+) to session (\d+)/.exec(b!.logs('stmt').join('\n')), 60_000);
+    const [, , sessionId] = await waitFor('op_dag to submit its statement', () => /submitted statement (\d+) to session (\d+)/.exec(b!.logs('stmt').join('\n')));
     owner.abort(new TaskDetachedError('stmt', 'orch is shutting down'));
     expect(await first).not.toBe('finished');
 
@@ -96,7 +96,7 @@ describe('two DAGs with the same task id and run id on one Livy', () => {
     const resumed = await op.resume!(b.context('stmt', { fresh: true }), { cluster: 'create_cluster', code: { duckdb: SLOW_SQL } });
     expect(resumed).toMatchObject({ sessionId: Number(sessionId) });
     expect(b.proxy.count('POST', /^\/sessions\/\d+\/statements$/)).toBe(2);
-  }, 180_000);
+  });
 
   it('both run their batch; a resume looking its batch up by name finds its own, not the other DAG\'s', async () => {
     b = await bench(['job'], { backend: 'livy' });
@@ -109,7 +109,7 @@ describe('two DAGs with the same task id and run id on one Livy', () => {
 
     const owner = new AbortController();
     const first = op.execute(b.context('job', { signal: owner.signal }), { cluster: 'create_cluster', file: slow, name: 'nightly' }).then(() => 'finished', (err: unknown) => err);
-    const [, batchId] = await waitFor('op_dag to submit its batch', () => /submitted batch (\d+)/.exec(b!.logs('job').join('\n')), 60_000);
+    const [, batchId] = await waitFor('op_dag to submit its batch', () => /submitted batch (\d+)/.exec(b!.logs('job').join('\n')));
     owner.abort(new TaskDetachedError('job', 'orch is shutting down'));
     expect(await first).not.toBe('finished');
 
@@ -121,5 +121,5 @@ describe('two DAGs with the same task id and run id on one Livy', () => {
 
     expect(await op.resume!(b.context('job', { fresh: true }), { cluster: 'create_cluster', file: slow, name: 'nightly' })).toEqual({ batchId: Number(batchId) });
     expect(b.proxy.count('POST', '/batches')).toBe(2);
-  }, 180_000);
+  });
 });

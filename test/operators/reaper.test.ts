@@ -51,7 +51,7 @@ describe('the reaper', () => {
     const reaped = deletes()[1]!;
     expect(reaped.url).toBe(`/sessions/${result.sessionId}`);
     expect(reaped.headers).toMatchObject({ 'x-team': 'data-eng', authorization: BASIC });
-  }, 120_000);
+  });
 
   it('kills a batch whose kill failed when its try was aborted, once the try has ended', async () => {
     b = await bench(['job'], LIVY);
@@ -61,7 +61,7 @@ describe('the reaper', () => {
     b.proxy.faults.push((hit) => (hit.method === 'DELETE' ? { reply: 500, body: '{"msg":"the Livy server is restarting"}' } : undefined));
     const stop = new AbortController();
     const job = batchOperator(b.backends).execute(b.context('job', { signal: stop.signal }), { cluster: 'create_cluster', file: sql }).catch((err: Error) => err);
-    const [, batchId] = await waitFor('the batch to be submitted', () => /submitted batch (\d+)/.exec(b!.logs('job').join('\n')), 60_000);
+    const [, batchId] = await waitFor('the batch to be submitted', () => /submitted batch (\d+)/.exec(b!.logs('job').join('\n')));
     stop.abort(new Error('executionTimeout'));
     await job;
     expect(b.logs('job').join('\n')).toContain(`could not kill batch ${batchId}`);
@@ -72,7 +72,7 @@ describe('the reaper', () => {
     await reapClusters(b.store, silentLogger, b.backends);
     expect((await onEngine(b, `/batches/${batchId}`)).status).toBe(404);
     expect(openHandles(b, 'livy-batch')).toEqual([]);
-  }, 120_000);
+  });
 
   it('does not let a Livy that never answers hold up the other leftovers: it works on several at once', async () => {
     b = await bench(['a', 'b', 'c'], LIVY);
@@ -118,5 +118,5 @@ describe('the reaper', () => {
       for (const socket of waiting) socket.destroy();
       silent.close();
     }
-  }, 120_000);
+  });
 });

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DbView, killAll, orch, spawnOrch, waitFor } from '../helpers/cli.ts';
+import { DbView, killAll, orch, spawnOrch, waitFor, PATIENCE_MS } from '../helpers/cli.ts';
 import { workspace, type Workspace } from '../helpers/dags.ts';
 import { SDK_OPERATORS, duckdb, engineByHand, killEngines, livySessions, parquet } from '../helpers/movielens.ts';
 import { nth, startFaultProxy, type FaultProxy, type Hit } from '../integrations/livy/fault-proxy.ts';
@@ -57,9 +57,9 @@ const STATEMENTS = /^\/sessions\/\d+\/statements$/;
 /** Start `orch run`, SIGKILL it once `ready()` holds; returns the run id. */
 async function killWhen(what: string, ready: () => boolean): Promise<string> {
   const victim = spawnOrch(ws, args(), env());
-  await waitFor(what, ready, 60_000, () => `stdout:\n${victim.stdout}\nstderr:\n${victim.stderr}`);
+  await waitFor(what, ready, PATIENCE_MS, () => `stdout:\n${victim.stdout}\nstderr:\n${victim.stderr}`);
   victim.child.kill('SIGKILL');
-  expect((await victim.waitForExit(10_000)).signal).toBe('SIGKILL');
+  expect((await victim.waitForExit()).signal).toBe('SIGKILL');
   const run = db.runs('crash_stmt')[0]!;
   expect(db.tasks('crash_stmt', run.runId).stmt).toEqual({ state: 'running', tryNumber: 1 });
   proxy!.faults.length = 0;
@@ -88,7 +88,7 @@ describe('orch run killed around a statement', () => {
     expect(log).toContain('had succeeded before orch restarted; completing from its recorded result, not running it again');
     expect(log).toContain(`published ${join(out, 'answer')}`);
     expect(log).not.toMatch(/is gone/);
-  }, 180_000);
+  });
 
   it('runs the statement in the same try, without a retry, when killed before its session existed', async () => {
     // Reproduces issue 7 (9): a crash before the session was opened burned a retry and its delay.
@@ -99,7 +99,7 @@ describe('orch run killed around a statement', () => {
     expect(log).toContain('try 1 had not opened a Livy session before orch restarted; starting it now');
     expect(answered('POST', /^\/sessions$/)).toHaveLength(1);
     expect(answered('POST', STATEMENTS)).toHaveLength(1);
-  }, 180_000);
+  });
 });
 
 describe('a session POST whose answer is lost', () => {
@@ -111,5 +111,5 @@ describe('a session POST whose answer is lost', () => {
     expect(db.tasks('crash_stmt').stmt).toEqual({ state: 'success', tryNumber: 1 });
     expect(answered('POST', /^\/sessions$/)).toHaveLength(1);
     expect(await livySessions(engineUrl)).toMatchObject({ total: 0 });
-  }, 120_000);
+  });
 });

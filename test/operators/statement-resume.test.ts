@@ -41,7 +41,7 @@ describe('a detached try (drain, lost lease, unwritable database)', () => {
 
     const owner = new AbortController();
     const first = op.execute(b.context('stmt', { signal: owner.signal }), options).then(() => 'finished', (err: unknown) => err);
-    const [, statementId, sessionId] = await waitFor('the statement to be submitted', () => /submitted statement (\d+) to session (\d+)/.exec(b!.logs('stmt').join('\n')), 60_000);
+    const [, statementId, sessionId] = await waitFor('the statement to be submitted', () => /submitted statement (\d+) to session (\d+)/.exec(b!.logs('stmt').join('\n')));
     owner.abort(new TaskDetachedError('stmt', 'orch is shutting down'));
     expect(await first).not.toBe('finished');
 
@@ -67,7 +67,7 @@ describe('a detached try (drain, lost lease, unwritable database)', () => {
     expect(await duckdb(`SELECT n FROM ${parquet(out)}`)).toEqual([{ n: BigInt(SLOW_ROWS) }]);
     expect((await onEngine(b, '/sessions')).body.total).toBe(0);
     expect(openHandles(b)).toEqual([]);
-  }, 180_000);
+  });
 });
 
 describe('a try whose database fails as its statement succeeds', () => {
@@ -94,7 +94,7 @@ describe('a try whose database fails as its statement succeeds', () => {
     expect(statementPosts(b)).toBe(1);
     expect(await duckdb(`SELECT answer FROM ${parquet(out)}`)).toEqual([{ answer: 42 }]);
     expect(openHandles(b)).toEqual([]);
-  }, 120_000);
+  });
 });
 
 describe('resuming a try whose statement had succeeded', () => {
@@ -116,7 +116,7 @@ describe('resuming a try whose statement had succeeded', () => {
     expect(log).not.toMatch(/wrote nothing/);
     expect(await duckdb(`SELECT answer FROM ${parquet(out)}`)).toEqual([{ answer: 42 }]);
     expect(listed(join(b.ws.root, 'out'))).toEqual(['answer']);
-  }, 120_000);
+  });
 });
 
 describe('resuming a try that had not opened its session yet', () => {
@@ -131,7 +131,7 @@ describe('resuming a try that had not opened its session yet', () => {
     expect(statementPosts(b)).toBe(1);
     expect(existsSync(out)).toBe(true);
     expect(openHandles(b)).toEqual([]);
-  }, 120_000);
+  });
 });
 
 describe('a resume that cannot look its statement up (Livy does not answer the statement list)', () => {
@@ -142,7 +142,7 @@ describe('a resume that cannot look its statement up (Livy does not answer the s
     const op = statementOperator(b.backends);
     const owner = new AbortController();
     const first = op.execute(b.context('stmt', { signal: owner.signal }), { cluster: 'create_cluster', code: { duckdb: SLOW_SELECT } }).then(() => 'finished', (err: unknown) => err);
-    const [, statementId, sessionId] = await waitFor('the statement to be submitted', () => /submitted statement (\d+) to session (\d+)/.exec(b!.logs('stmt').join('\n')), 60_000);
+    const [, statementId, sessionId] = await waitFor('the statement to be submitted', () => /submitted statement (\d+) to session (\d+)/.exec(b!.logs('stmt').join('\n')));
     owner.abort(new TaskDetachedError('stmt', 'orch is shutting down'));
     expect(await first).not.toBe('finished');
 
@@ -165,5 +165,5 @@ describe('a resume that cannot look its statement up (Livy does not answer the s
     expect(order.indexOf(`DELETE /sessions/${sessionId}`)).toBeLessThan(order.lastIndexOf('POST /sessions'));
     expect((await onEngine(b, `/sessions/${sessionId}`)).status).toBe(404);
     expect(openHandles(b)).toEqual([{ kind: 'livy-statement' }]);
-  }, 180_000);
+  });
 });

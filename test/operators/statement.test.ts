@@ -45,7 +45,7 @@ function writeStatementDag(options: string, taskArgs = 'retries: 0,'): void {
 
 /** `orch run stmt_dag --backend livy` against `url`; returns the result and the run id. */
 async function runOnLivy(url: string, conf: Record<string, unknown> = {}): Promise<{ r: CliResult; runId: string }> {
-  const r = await orch(ws, ['run', 'stmt_dag', '--backend', 'livy', '--conf', JSON.stringify(conf)], { timeoutMs: 90_000, env: { ORCH_LIVY_URL: url } });
+  const r = await orch(ws, ['run', 'stmt_dag', '--backend', 'livy', '--conf', JSON.stringify(conf)], { env: { ORCH_LIVY_URL: url } });
   const runId = /^run (\S+): (?:success|failed)$/m.exec(r.stdout)?.[1];
   if (!runId) throw new Error(`no summary line\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
   return { r, runId };
@@ -115,7 +115,7 @@ describe('livy.statement failures', () => {
   it("refuses s3:// input on the embedded backend with orch's own one-line message, before anything is submitted, without a retry", async () => {
     // Reproduces issue 7 (14): the engine answered with DuckDB's `INSTALL httpfs` text, twice.
     writeStatementDag(`code: { duckdb: "SELECT count(*) FROM read_csv('{{ params.source }}/ratings.csv')" }`, `retries: 1, retryDelay: '10s',`);
-    const r = await orch(ws, ['run', 'stmt_dag', '--conf', JSON.stringify({ source: 's3://movielens/ml-25m' })], { timeoutMs: 90_000 });
+    const r = await orch(ws, ['run', 'stmt_dag', '--conf', JSON.stringify({ source: 's3://movielens/ml-25m' })]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(
       "✗ stmt: task 'stmt': s3://movielens/ml-25m/ratings.csv is not on this machine, and the embedded backend reads only local files; run with --backend livy (or emr) for s3:// data, or copy it here\n",
@@ -143,7 +143,7 @@ describe('livy.statement failures', () => {
 
   it('fails a task with only a spark variant on the embedded backend, naming the dialects the backend runs', async () => {
     writeStatementDag(`code: { spark: 'spark.range(10).count()' }`);
-    const r = await orch(ws, ['run', 'stmt_dag'], { timeoutMs: 90_000 });
+    const r = await orch(ws, ['run', 'stmt_dag']);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`✗ stmt: task 'stmt' has code for spark, but the embedded backend runs duckdb; add code.duckdb or choose another backend`);
     const runId = db.runs('stmt_dag')[0]!.runId;
@@ -176,7 +176,7 @@ describe('livy.statement when the engine dies under it', () => {
       return running && { runId: id!, pid: xcomOf<{ pid: number }>(ws.db, id!, 'create_cluster')!.pid };
     }, 60_000, () => run.stdout + run.stderr);
     process.kill(pid, 'SIGKILL');
-    const { code } = await run.waitForExit(90_000);
+    const { code } = await run.waitForExit();
     expect(code, run.stdout + run.stderr).toBe(1);
     for (const task of ['first', 'second']) {
       const summary = new RegExp(`^  ✗ ${task}: (.*)$`, 'm').exec(run.stdout)?.[1];
@@ -184,5 +184,5 @@ describe('livy.statement when the engine dies under it', () => {
       expect(summary).toContain(`no longer running (engine pid ${pid} exited; last lines of its log: `);
     }
     expect(db.tasks('gone_dag', runId)).toMatchObject({ first: { state: 'failed', tryNumber: 1 }, second: { state: 'failed', tryNumber: 1 } });
-  }, 120_000);
+  });
 });

@@ -118,7 +118,7 @@ describe('a database locked by another process past the busy timeout', () => {
     expect(h.store.tis.get(key('a'))).toMatchObject({ state: 'success', tryNumber: 1 });
     expect(h.store.xcom.get(key('b'), 'return_value')).toEqual({ found: true, value: 43 });
     h.close();
-  }, 120_000);
+  });
 });
 
 describe('a run taken over by another process', () => {

@@ -54,5 +54,5 @@ describe('a cluster.create try detached while its engine starts', () => {
     expect(info).toMatchObject({ backend: 'embedded', pid, clusterId: handle!.externalId });
     expect((await fetch(`${info.livyUrl}/version`, { signal: AbortSignal.timeout(10_000) })).status).toBe(200);
     expect(handles()).toHaveLength(1);
-  }, 120_000);
+  });
 });

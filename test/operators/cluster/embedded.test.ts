@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { orch, orchOk, waitFor } from '../../helpers/cli.ts';
+import { orch, orchOk, waitFor, PATIENCE_MS } from '../../helpers/cli.ts';
 import { workspace, type Workspace } from '../../helpers/dags.ts';
 import { SDK_OPERATORS, processRunning } from '../../helpers/movielens.ts';
 
@@ -56,7 +56,7 @@ describe('an engine the embedded backend started', () => {
   it('stops by itself after embedded.idleTimeout with nothing to do, saying why in its log', async () => {
     writeClusterDag(`embedded: { idleTimeout: '1s' }`);
     const { pid, logFile } = await createClusterAlone();
-    await waitFor(`engine pid ${pid} to stop by itself`, () => !processRunning(pid), 30_000, () => readFileSync(logFile, 'utf8'));
+    await waitFor(`engine pid ${pid} to stop by itself`, () => !processRunning(pid), PATIENCE_MS, () => readFileSync(logFile, 'utf8'));
     const log = readFileSync(logFile, 'utf8');
     expect(log).toContain('orch engine stopping: no open session, no running batch and no HTTP request for 1s (--idle-timeout)');
     expect(log).toContain('orch engine stopped (idle timeout)');
