@@ -40,7 +40,7 @@ describe.skipIf(!haveChromium())('web UI: transform_movielens', () => {
 
     await output.fill(ws.out);
     await page.locator('.modal button[type=submit]').click();
-    await page.waitForURL(/\/dags\/transform_movielens\/graph\?run=/, { timeout: 30_000 });
+    await page.waitForURL(/\/dags\/transform_movielens\/graph\?run=/);
     // A marker that a reload would wipe: every change below must arrive without one.
     await page.evaluate(() => { (globalThis as { __noReload?: boolean }).__noReload = true; });
     const node = (id: string) => page.locator(`g.node[data-task="${id}"]`);
@@ -53,20 +53,20 @@ describe.skipIf(!haveChromium())('web UI: transform_movielens', () => {
       const states = await page.locator('g.node').evaluateAll((els) => els.map((e) => e.getAttribute('data-state')));
       states.forEach((s) => seen.add(s ?? ''));
       return states.every((s) => s === 'success') && states.length === 9;
-    }, { timeout: 240_000, interval: 250 }).toBe(true);
+    }, { interval: 250 }).toBe(true);
     expect([...seen].some((s) => s === 'running' || s === 'queued' || s === 'none')).toBe(true);
     expect(await page.evaluate(() => (globalThis as { __noReload?: boolean }).__noReload)).toBe(true);
-    await expect.poll(() => page.locator('[data-run-state]').getAttribute('data-run-state'), { timeout: 30_000 }).toBe('success');
+    await expect.poll(() => page.locator('[data-run-state]').getAttribute('data-run-state')).toBe('success');
     await screenshot(page, 'graph-view');
 
     // The transform's panel: its statement (code lines), Livy lines in its log, its output table.
     await node('transform_movies').click();
     const panel = page.locator('[data-task-panel="transform_movies"]');
     await panel.waitFor();
-    await expect.poll(() => panel.locator('[data-testid=statement]').textContent(), { timeout: 30_000 }).toMatch(/\S/);
-    await expect.poll(() => panel.locator('.log-line.src-livy').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect.poll(() => panel.locator('[data-testid=statement]').textContent()).toMatch(/\S/);
+    await expect.poll(() => panel.locator('.log-line.src-livy').count()).toBeGreaterThan(0);
     await expect.poll(() => panel.locator('.log-line.src-code').count()).toBeGreaterThan(0);
-    await expect.poll(() => panel.locator('[data-testid=output] table tbody tr').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect.poll(() => panel.locator('[data-testid=output] table tbody tr').count()).toBeGreaterThan(0);
     expect(await panel.locator('[data-handle="livy-session"]').count()).toBeGreaterThan(0);
     expect(page.url()).toContain('task=transform_movies');
     await screenshot(page, 'task-panel');
@@ -92,5 +92,5 @@ describe.skipIf(!haveChromium())('web UI: transform_movielens', () => {
     await expect.poll(() => page.locator('.code-file').count()).toBeGreaterThan(1);
     await screenshot(page, 'code');
     expect(b.dialogs).toEqual([]);
-  }, 400_000);
+  });
 });

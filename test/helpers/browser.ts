@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { PATIENCE_MS } from './cli.ts';
 import { REPO } from './dags.ts';
 
 export const CHROMIUM = process.env.ORCH_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -25,10 +26,14 @@ export async function launch(): Promise<Browser> {
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
     viewport: { width: 1480, height: 920 },
-    timeout: 60_000,
+    timeout: PATIENCE_MS,
   });
-  context.setDefaultTimeout(30_000);
+  // Every locator wait, action and navigation: the shared patience, not playwright's 30 s.
+  context.setDefaultTimeout(PATIENCE_MS);
+  context.setDefaultNavigationTimeout(PATIENCE_MS);
   const page = context.pages()[0] ?? await context.newPage();
+  page.setDefaultTimeout(PATIENCE_MS);
+  page.setDefaultNavigationTimeout(PATIENCE_MS);
   const dialogs: string[] = [];
   // Any alert() would be an XSS: record it (and dismiss it so nothing blocks).
   page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });

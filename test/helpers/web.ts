@@ -1,8 +1,8 @@
 /** `orch standalone` for the web UI tests: a real server on a free port, waited for through /api/v1/health. */
 import { createServer } from 'node:net';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, vi } from 'vitest';
 import { launch, type Browser } from './browser.ts';
-import { killAll, spawnOrch, waitFor, type OrchProcess } from './cli.ts';
+import { killAll, PATIENCE_MS, spawnOrch, waitFor, type OrchProcess } from './cli.ts';
 import type { Workspace } from './dags.ts';
 
 export interface Standalone { url: string; proc: OrchProcess; api<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<T> }
@@ -18,7 +18,7 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startStandalone(ws: Workspace, timeoutMs = 60_000): Promise<Standalone> {
+export async function startStandalone(ws: Workspace, timeoutMs = PATIENCE_MS): Promise<Standalone> {
   const port = await freePort();
   const proc = spawnOrch(ws, ['standalone', '--port', String(port)]);
   const url = `http://127.0.0.1:${port}`;
@@ -54,6 +54,8 @@ function apiOf(url: string): Standalone['api'] {
 export function webSuite(ws: Workspace & { cleanup(): void }, prepare: () => void = () => {}): { server: Standalone; browser: Browser } {
   const ctx = {} as { server: Standalone; browser: Browser };
   beforeAll(async () => {
+    // expect.poll's own default is 1 s: a busy machine needs the shared patience there too.
+    vi.setConfig({ expect: { poll: { timeout: PATIENCE_MS } } });
     // ORCH_TEST_WEB_URL: drive a server already running (e.g. `npx vite web` in front of
     // `orch standalone`) while working on the UI.
     const external = process.env.ORCH_TEST_WEB_URL;
@@ -63,7 +65,7 @@ export function webSuite(ws: Workspace & { cleanup(): void }, prepare: () => voi
       ctx.server = await startStandalone(ws);
     }
     ctx.browser = await launch();
-  }, 120_000);
+  });
   afterAll(async () => {
     await ctx.browser?.close();
     await killAll();

@@ -23,7 +23,7 @@ afterEach(async () => {
 /** Start `orch <mode> --port 0` and return it with the URL it printed. */
 async function start(w: Workspace, args: string[], env: Record<string, string> = {}): Promise<{ proc: OrchProcess; url: string }> {
   const proc = spawnOrch(w, [...args, '--port', '0'], env);
-  await proc.waitForOutput(/^orch (web|standalone): http:\/\/\S+$/m, 'the URL', 60_000);
+  await proc.waitForOutput(/^orch (web|standalone): http:\/\/\S+$/m, 'the URL');
   return { proc, url: /^orch \w+: (http:\/\/\S+)$/m.exec(proc.stdout)![1]! };
 }
 
@@ -35,7 +35,7 @@ async function events(url: string): Promise<EventStream> {
 
 async function stop(proc: OrchProcess): Promise<void> {
   proc.child.kill('SIGTERM');
-  const { code, signal } = await proc.waitForExit(60_000);
+  const { code, signal } = await proc.waitForExit();
   expect({ code, signal }, proc.stderr).toEqual({ code: 0, signal: null });
 }
 
@@ -71,8 +71,8 @@ describe('orch web and orch standalone', () => {
     await stream.next('the run event of the trigger', (e) => e.event === 'run' && e.data.runId === runId && e.data.state === 'queued');
 
     const scheduler = spawnOrch(ws, ['scheduler']);
-    await scheduler.waitForOutput(/scheduler started/, 'the scheduler to start', 60_000);
-    const done = await stream.next('the run to succeed', (e) => e.event === 'run' && e.data.runId === runId && e.data.state === 'success', 60_000);
+    await scheduler.waitForOutput(/scheduler started/, 'the scheduler to start');
+    const done = await stream.next('the run to succeed', (e) => e.event === 'run' && e.data.runId === runId && e.data.state === 'success');
     expect(done.data).toMatchObject({ triggeredBy: 'ui', params: { size: 3, label: 'x' } });
     await stream.next('its tasks', (e) => e.event === 'task' && e.data.taskId === 'second' && e.data.state === 'success');
     expect(await health()).toBe(true);
@@ -93,7 +93,7 @@ describe('orch standalone with the real transform_movielens DAG', () => {
       const res = await fetch(`${sa.url}/api/v1/dags/transform_movielens/runs`, { method: 'POST', headers: { ...CSRF, 'content-type': 'application/json' }, body: JSON.stringify({ conf: { output: repo.out } }) });
       expect(res.status, await res.clone().text()).toBe(201);
       const { runId } = (await res.json()) as { runId: string };
-      await stream.next('the run to succeed', (e) => e.event === 'run' && e.data.runId === runId && ['success', 'failed'].includes(e.data.state), 150_000);
+      await stream.next('the run to succeed', (e) => e.event === 'run' && e.data.runId === runId && ['success', 'failed'].includes(e.data.state));
       const run = (await (await fetch(`${sa.url}/api/v1/dags/transform_movielens/runs/${encodeURIComponent(runId)}`)).json()) as any;
       expect(run.state, JSON.stringify(run.tasks.map((t: any) => [t.taskId, t.state, t.error]))).toBe('success');
       expect(run.cluster).toMatchObject({ backend: 'embedded', taskId: 'create_cluster', clusterId: expect.stringMatching(/movielens/), url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) });
@@ -109,5 +109,5 @@ describe('orch standalone with the real transform_movielens DAG', () => {
       killEngines(repo.db);
       repo.cleanup();
     }
-  }, 240_000);
+  });
 });

@@ -1,7 +1,7 @@
 /** For the server tests: a workspace with DAGs, a server over it, and an event-stream reader. */
 import type { FastifyInstance } from 'fastify';
 import { buildServer, type ServerOptions } from '../../src/server/app.ts';
-import { waitFor } from '../helpers/cli.ts';
+import { PATIENCE_MS, waitFor } from '../helpers/cli.ts';
 import { SDK, type Workspace } from '../helpers/dags.ts';
 import { harness, type Harness } from '../helpers/scheduler.ts';
 
@@ -85,7 +85,7 @@ export async function openEvents(url: string, headers: Record<string, string> = 
   })();
   return {
     events,
-    next: (what, match, timeoutMs = 30_000) =>
+    next: (what, match, timeoutMs = PATIENCE_MS) =>
       waitFor(what, () => events.find(match), timeoutMs, () => events.map((e) => `${e.event} ${JSON.stringify(e.data).slice(0, 160)}`).join('\n')),
     close: () => abort.abort(),
   };

@@ -31,4 +31,4 @@ test('the committed web/dist is what `npm run build:web` makes of web/src', () =
   const hint = 'web/dist is out of date: run `npm run build:web` and commit web/dist';
   expect([...have.keys()].sort(), hint).toEqual([...want.keys()].sort());
   for (const [name, bytes] of want) expect(have.get(name)?.equals(bytes), `${hint} (${name} differs)`).toBe(true);
-}, 120_000);
+});
