@@ -49,6 +49,8 @@ export interface SseEvent {
   event: string;
   id: string;
   data: any;
+  /** performance.now() when it arrived (bench/web-render.ts measures latency with it). */
+  at: number;
 }
 
 export interface EventStream {
@@ -76,7 +78,7 @@ export async function openEvents(url: string, headers: Record<string, string> = 
           buffer = buffer.slice(end + 2);
           const field = (name: string) => block.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
           const event = field('event');
-          if (event) events.push({ event, id: field('id') ?? '', data: JSON.parse(field('data') ?? 'null') });
+          if (event) events.push({ event, id: field('id') ?? '', data: JSON.parse(field('data') ?? 'null'), at: performance.now() });
         }
       }
     } catch {
