@@ -5,7 +5,8 @@
  *   npm run bench:web
  *
  * Prints one table: the DAG page load until the 200×25 grid is drawn; a click on the Graph
- * tab until its 200 nodes are drawn (with the layout cold, and cached in sessionStorage);
+ * tab until its 200 nodes are drawn (right after the grid, a second after it, and with the
+ * layout in sessionStorage from an earlier visit);
  * and how long a state change committed to SQLite takes to reach an /api/v1/events client.
  * Page timings: median of 5 after one warm-up.
  */
@@ -38,7 +39,10 @@ const row = (what: string, target: number, xs: number[], p50: number, p95: numbe
 
 try {
   const { page } = browser;
-  const grid: number[] = [], graphCold: number[] = [], graphCached: number[] = [];
+  const grid: number[] = [], graphCold: number[] = [], graphIdle: number[] = [], graphCached: number[] = [];
+  const gridUrl = `${server.url}/dags/${WIDE_DAG}/grid`;
+  const clearStorage = () => page.evaluate(() => (globalThis as unknown as { sessionStorage: { clear(): void } }).sessionStorage.clear());
+  const gridDrawn = () => page.waitForFunction(renderedAt, ['.grid .cell', WIDE * RUNS] as const, { polling: 'raf' });
   const tab = async (label: string, sel: string, n: number) => {
     const t0 = await page.evaluate(() => performance.now());
     await page.locator('.tabs a', { hasText: label }).click();
@@ -47,24 +51,31 @@ try {
   for (let round = 0; round <= ROUNDS; round++) {
     // A fresh document each round: no layout kept in memory, none in sessionStorage.
     await page.goto('about:blank');
-    await page.goto(`${server.url}/dags/${WIDE_DAG}/grid`);
-    await page.evaluate(() => (globalThis as unknown as { sessionStorage: { clear(): void } }).sessionStorage.clear());
+    await page.goto(gridUrl);
+    await clearStorage();
     await page.reload();
     // performance.now() counts from the navigation's start.
-    const gridMs = await (await page.waitForFunction(renderedAt, ['.grid .cell', WIDE * RUNS] as const, { polling: 'raf' })).jsonValue() as number;
+    const gridMs = await (await gridDrawn()).jsonValue() as number;
+    // The click right after the grid is drawn: nothing laid out yet.
     const cold = await tab('Graph', 'svg.graph g.node', WIDE);
-    await tab('Grid', '.grid .cell', WIDE * RUNS);
+    // A user who looks at the grid for a second first: the page may lay out meanwhile.
+    await clearStorage();
+    await page.goto(gridUrl);
+    await gridDrawn();
+    await page.waitForTimeout(1000);
+    const idle = await tab('Graph', 'svg.graph g.node', WIDE);
     // Same tab, new document: the layout only in sessionStorage.
-    await page.reload();
-    await page.waitForFunction(renderedAt, ['.grid .cell', WIDE * RUNS] as const, { polling: 'raf' });
+    await page.goto(gridUrl);
+    await gridDrawn();
     const cached = await tab('Graph', 'svg.graph g.node', WIDE);
     if (round === 0) continue; // warm-up
-    grid.push(gridMs); graphCold.push(cold); graphCached.push(cached);
+    grid.push(gridMs); graphCold.push(cold); graphIdle.push(idle); graphCached.push(cached);
   }
   const median = (xs: number[]) => pct(xs, 50);
   row(`grid ${WIDE}×${RUNS}: page load → drawn`, 1000, grid, median(grid), Math.max(...grid));
-  row(`graph ${WIDE}: tab click → drawn (cold)`, 1000, graphCold, median(graphCold), Math.max(...graphCold));
-  row(`graph ${WIDE}: tab click → drawn (cached layout)`, 1000, graphCached, median(graphCached), Math.max(...graphCached));
+  row(`graph ${WIDE}: tab click right after the grid → drawn`, 1000, graphCold, median(graphCold), Math.max(...graphCold));
+  row(`graph ${WIDE}: tab click 1 s after the grid → drawn`, 1000, graphIdle, median(graphIdle), Math.max(...graphIdle));
+  row(`graph ${WIDE}: tab click → drawn (layout in sessionStorage)`, 1000, graphCached, median(graphCached), Math.max(...graphCached));
 
   // SSE: a state change committed here (another process than the server, like `orch
   // scheduler`), until an /api/v1/events client of the DAG has it.

@@ -1,7 +1,7 @@
 import { memo } from 'preact/compat';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { duration, span } from '../lib/format.ts';
-import { NODE_H, NODE_W, layoutDag } from '../lib/layout.ts';
+import { NODE_H, NODE_W, layoutDag, type GraphLayout } from '../lib/layout.ts';
 import { stateClass } from '../lib/states.ts';
 import type { DagDetail, TaskInstance } from '../lib/types.ts';
 import { useNow } from './useNow.ts';
@@ -47,7 +47,7 @@ export function GraphView({ dag, tasks, selected, onSelect }: Props) {
               <path d="M0,0L10,5L0,10z" class="arrowhead" />
             </marker>
           </defs>
-          <g class="edges">{lay.edges.map((e) => <path key={`${e.from}>${e.to}`} d={e.d} marker-end="url(#arrow)" />)}</g>
+          <Edges edges={lay.edges} />
           {dag.tasks.map((t) => {
             const p = lay.nodes.get(t.taskId);
             if (!p) return null;
@@ -61,6 +61,11 @@ export function GraphView({ dag, tasks, selected, onSelect }: Props) {
     </div>
   );
 }
+
+// The edges change only with the layout: state events skip them entirely.
+const Edges = memo(function Edges({ edges }: { edges: GraphLayout['edges'] }) {
+  return <g class="edges">{edges.map((e) => <path key={`${e.from}>${e.to}`} d={e.d} marker-end="url(#arrow)" />)}</g>;
+});
 
 interface NodeProps { id: string; x: number; y: number; operator: string; state: string | null; dur: string; progress: number | null; tryNumber: number; selected: boolean }
 

@@ -16,12 +16,64 @@ export function structureKey(tasks: TaskDef[]): string {
 }
 
 const cache = new Map<string, GraphLayout>();
+const STORE_PREFIX = 'orch.layout.';
 
-/** Layered left-to-right layout, computed once per DAG shape (it costs ~100 ms at 200 tasks). */
+/** FNV-1a of the structure key: a short sessionStorage key (the full key is checked on read). */
+function hashKey(key: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36) + key.length.toString(36);
+}
+
+interface Stored { key: string; width: number; height: number; nodes: [string, number, number][]; edges: [string, string, string][] }
+
+function loadStored(key: string): GraphLayout | undefined {
+  try {
+    const raw = sessionStorage.getItem(STORE_PREFIX + hashKey(key));
+    if (!raw) return undefined;
+    const s = JSON.parse(raw) as Stored;
+    if (s.key !== key) return undefined;
+    return { width: s.width, height: s.height, nodes: new Map(s.nodes.map(([id, x, y]) => [id, { x, y }])), edges: s.edges.map(([from, to, d]) => ({ from, to, d })) };
+  } catch { return undefined; }
+}
+
+function store(key: string, l: GraphLayout): void {
+  const s: Stored = { key, width: l.width, height: l.height, nodes: [...l.nodes].map(([id, p]) => [id, p.x, p.y]), edges: l.edges.map((e) => [e.from, e.to, e.d]) };
+  try { sessionStorage.setItem(STORE_PREFIX + hashKey(key), JSON.stringify(s)); } catch { /* full or unavailable: memory only */ }
+}
+
+/**
+ * Layered left-to-right layout, computed once per DAG shape (dagre costs 100–300 ms at 200
+ * tasks): kept in memory and in sessionStorage, so a reload or another tab view reuses it.
+ */
 export function layoutDag(tasks: TaskDef[]): GraphLayout {
   const key = structureKey(tasks);
-  const hit = cache.get(key);
-  if (hit) return hit;
+  let hit = cache.get(key) ?? loadStored(key);
+  if (!hit) {
+    hit = compute(tasks);
+    store(key, hit);
+  }
+  if (cache.size > 20) cache.clear();
+  cache.set(key, hit);
+  return hit;
+}
+
+/**
+ * Lay the DAG out ahead of the Graph tab, when the browser is idle (call it once the view on
+ * screen has drawn), so the tab click only draws.
+ */
+export function prefetchLayout(tasks: TaskDef[]): () => void {
+  if (cache.has(structureKey(tasks))) return () => {};
+  const run = () => { layoutDag(tasks); };
+  if (typeof requestIdleCallback === 'function') {
+    const id = requestIdleCallback(run, { timeout: 2000 });
+    return () => cancelIdleCallback(id);
+  }
+  const t = setTimeout(run, 50);
+  return () => clearTimeout(t);
+}
+
+function compute(tasks: TaskDef[]): GraphLayout {
   const g = new Graph();
   g.setGraph({ rankdir: 'LR', nodesep: 16, ranksep: 56, marginx: 16, marginy: 16 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -39,10 +91,7 @@ export function layoutDag(tasks: TaskDef[]): GraphLayout {
     return { from: e.v, to: e.w, d: smoothPath(pts) };
   });
   const gl = g.graph() as { width?: number; height?: number };
-  const result = { width: gl.width ?? 0, height: gl.height ?? 0, nodes, edges };
-  if (cache.size > 20) cache.clear();
-  cache.set(key, result);
-  return result;
+  return { width: gl.width ?? 0, height: gl.height ?? 0, nodes, edges };
 }
 
 function smoothPath(pts: { x: number; y: number }[]): string {
