@@ -29,6 +29,7 @@ export const eventsQuery = obj(
   {
     dagId: id,
     runId: id,
+    logRun: id,
     logTask: id,
     logTry: { type: 'integer', minimum: 1 },
     logCursor: { type: 'integer', minimum: 0 },

@@ -76,18 +76,22 @@ describe('GET /api/v1/events', () => {
     expect(all.events.filter((e) => e.data.dagId === 'waiter')).toEqual([]);
   });
 
-  it("streams a try's new log lines while it runs", async () => {
+  it("streams a try's new log lines while it runs, and the DAG's other runs too", async () => {
     const runEvents = await events('?dagId=waiter');
     const runId = await trigger('waiter');
     await runEvents.next('hold to run', (e) => e.event === 'task' && e.data.taskId === 'hold' && e.data.state === 'running');
-    const logs = await events(`?dagId=waiter&runId=${encodeURIComponent(runId)}&logTask=hold&logTry=1&logCursor=0`);
+    // The log names its run (logRun); without runId the state events are the whole DAG's.
+    const logs = await events(`?dagId=waiter&logRun=${encodeURIComponent(runId)}&logTask=hold&logTry=1&logCursor=0`);
     await logs.next('the first line', (e) => e.event === 'log' && e.data.lines.some((l: { message: string }) => l.message === 'waiting for go'));
+    const other = await trigger('waiter');
+    await logs.next('the other run on the log stream', (e) => e.event === 'run' && e.data.runId === other);
     counter.signal('go');
     await logs.next('the last line', (e) => e.event === 'log' && e.data.lines.some((l: { message: string }) => l.message === 'released 2'));
     const lines = logs.events.filter((e) => e.event === 'log').flatMap((e) => e.data.lines.map((l: { id: number; message: string }) => l));
     expect(lines.map((l) => l.id)).toEqual([...new Set(lines.map((l) => l.id))].sort((a, b) => a - b));
     expect(logs.events.find((e) => e.event === 'log')!.data).toMatchObject({ dagId: 'waiter', runId, taskId: 'hold', tryNumber: 1 });
-    await runEvents.next('the run to succeed', (e) => e.event === 'run' && e.data.state === 'success');
+    await runEvents.next('the run to succeed', (e) => e.event === 'run' && e.data.runId === runId && e.data.state === 'success');
+    expect(logs.events.filter((e) => e.event === 'log').every((e) => e.data.runId === runId)).toBe(true);
   });
 
   it('says when the DAG folder changed', async () => {
@@ -102,7 +106,10 @@ describe('GET /api/v1/events', () => {
     const bad = await fetch(`${base}/api/v1/events?logTask=hold`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { fields: { path: string }[] } }).error.fields[0]!.path).toBe('logTry');
-    const unknown = await fetch(`${base}/api/v1/events?dagId=waiter&runId=nope&logTask=hold&logTry=1`);
+    const noRun = await fetch(`${base}/api/v1/events?dagId=waiter&runId=nope&logTask=hold&logTry=1`);
+    expect(noRun.status).toBe(400);
+    expect(((await noRun.json()) as { error: { fields: { path: string }[] } }).error.fields[0]!.path).toBe('logRun');
+    const unknown = await fetch(`${base}/api/v1/events?dagId=waiter&logRun=nope&logTask=hold&logTry=1`);
     expect(unknown.status).toBe(404);
   });
 });

@@ -6,7 +6,7 @@ import { BadRequestError } from '../errors.ts';
 import * as S from '../schemas.ts';
 import { requireTask } from './tasks.ts';
 
-type EventsQuery = { dagId?: string; runId?: string; logTask?: string; logTry?: number; logCursor?: number };
+type EventsQuery = { dagId?: string; runId?: string; logRun?: string; logTask?: string; logTry?: number; logCursor?: number };
 
 /** A comment line this often keeps proxies from closing a quiet stream. */
 const KEEPALIVE_MS = 15_000;
@@ -18,16 +18,19 @@ export function eventRoutes(app: FastifyInstance, ctx: ServerContext): void {
     '/api/v1/events',
     { schema: { summary: 'server-sent events: dag, run, task, try, handle, log, dags', tags: ['events'], querystring: S.eventsQuery, produces: ['text/event-stream'] } },
     async (request, reply) => {
-      const { dagId, runId, logTask, logTry, logCursor } = request.query;
+      const { dagId, runId, logRun, logTask, logTry, logCursor } = request.query;
       if (runId && !dagId) throw new BadRequestError('runId needs dagId', [{ path: 'runId', message: 'give dagId too' }]);
       if ((logTask === undefined) !== (logTry === undefined)) {
         const missing = logTask === undefined ? 'logTask' : 'logTry';
         throw new BadRequestError(`logTask and logTry go together`, [{ path: missing, message: `${missing} is needed with ${missing === 'logTask' ? 'logTry' : 'logTask'}` }]);
       }
-      if (logTask !== undefined && (!dagId || !runId)) throw new BadRequestError('logTask needs dagId and runId', [{ path: dagId ? 'runId' : 'dagId', message: 'needed with logTask' }]);
+      // The followed log names its own run (logRun): the state events keep whatever filter
+      // the page needs (the whole DAG for a grid, one run for a graph).
+      if (logTask !== undefined && (!dagId || !logRun)) throw new BadRequestError('logTask needs dagId and logRun', [{ path: dagId ? 'logRun' : 'dagId', message: 'needed with logTask' }]);
+      if (logRun !== undefined && logTask === undefined) throw new BadRequestError('logRun goes with logTask and logTry', [{ path: 'logTask', message: 'needed with logRun' }]);
       if (dagId) ctx.knownDag(dagId);
-      if (logTask !== undefined) requireTask(ctx, dagId!, runId!, logTask);
-      const log = logTask !== undefined ? { key: { dagId: dagId!, runId: runId!, taskId: logTask }, tryNumber: logTry!, cursor: logCursor } : undefined;
+      if (logTask !== undefined) requireTask(ctx, dagId!, logRun!, logTask);
+      const log = logTask !== undefined ? { key: { dagId: dagId!, runId: logRun!, taskId: logTask }, tryNumber: logTry!, cursor: logCursor } : undefined;
 
       reply.hijack();
       const res = reply.raw;

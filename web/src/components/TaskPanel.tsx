@@ -43,7 +43,7 @@ export function TaskPanel({ dag, run, taskId, tryParam, bus, onLogWatch, onClose
   const tr = tries.find((t) => t.tryNumber === tryNumber);
   const running = !!tr && !isFinished(tr.state) && tr.state !== 'up_for_retry' && !tr.endDate;
   const now = useNow(running);
-  const log = useTaskLog(base, taskId, tryNumber, running, bus, onLogWatch);
+  const log = useTaskLog(base, run.runId, taskId, tryNumber, running, bus, onLogWatch);
   const handles = (detail?.handles ?? []).filter((h) => h.tryNumber === tryNumber || h.kind === 'cluster');
   const codeLines = log.lines.filter((l) => l.source === 'code');
   // A Livy statement returns { output, … }; a function task's return value is the output.

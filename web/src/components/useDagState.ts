@@ -6,7 +6,7 @@ import type { DagDetail, Grid, Run, RunDetail, TaskInstance, Try } from '../lib/
 
 const RUNS_PAGE = 25;
 
-export interface LogWatch { taskId: string; tryNumber: number; cursor: number }
+export interface LogWatch { runId: string; taskId: string; tryNumber: number; cursor: number }
 
 /**
  * Everything the DAG page shows, loaded once and then kept current by the page's one
@@ -112,7 +112,7 @@ export function useDagState(dagId: string, wantedRunId: string | null, wantGrid:
     }
   };
 
-  const live = useRunScopedStream(dagId, runId, logWatch);
+  const live = useStreamFilter(dagId, logWatch);
   const connected = useEvents(live, {
     open: () => { loadRun(); if (wantGrid) loadGrid(); },
     dags: loadDag,
@@ -127,19 +127,19 @@ export function useDagState(dagId: string, wantedRunId: string | null, wantGrid:
   return { dag, setDag, runs, moreRuns: nextRuns ? moreRuns : null, run, runId, grid, error, bus, connected, reloadRun: loadRun };
 }
 
-/** The stream's filter: the DAG, plus the try whose log a panel follows live. */
-function useRunScopedStream(dagId: string, runId: string | null, logWatch: LogWatch | null) {
+/**
+ * The stream's filter: the whole DAG (every view keeps all its runs' events, the grid's
+ * included), plus the try whose log a panel follows live, named with its own run (logRun).
+ */
+function useStreamFilter(dagId: string, logWatch: LogWatch | null) {
   // The cursor only matters when the stream opens; keeping it out of the key stops a
   // reconnect on every log page.
   const cursorRef = useRef(0);
   if (logWatch) cursorRef.current = logWatch.cursor;
-  const logKey = logWatch && runId ? `${logWatch.taskId}\u0000${logWatch.tryNumber}` : null;
+  const { runId: logRun, taskId: logTask, tryNumber: logTry } = logWatch ?? {};
   return useMemo(() => {
     const p: Record<string, string | number> = { dagId };
-    if (logKey && runId) {
-      const [task, tryN] = logKey.split('\u0000');
-      Object.assign(p, { runId, logTask: task!, logTry: Number(tryN), logCursor: cursorRef.current });
-    }
+    if (logRun && logTask && logTry) Object.assign(p, { logRun, logTask, logTry, logCursor: cursorRef.current });
     return p;
-  }, [dagId, runId, logKey]);
+  }, [dagId, logRun, logTask, logTry]);
 }

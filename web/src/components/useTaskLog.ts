@@ -10,7 +10,7 @@ const PAGE = 2000;
  * One try's centralized log: read page by page, then — only while the try runs — followed
  * through the page's event stream. A final log is read once and never asked for again.
  */
-export function useTaskLog(base: string, taskId: string, tryNumber: number, running: boolean, bus: Bus, onLogWatch: (w: LogWatch | null) => void) {
+export function useTaskLog(base: string, runId: string, taskId: string, tryNumber: number, running: boolean, bus: Bus, onLogWatch: (w: LogWatch | null) => void) {
   const [lines, setLines] = useState<LogLine[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [loaded, setLoaded] = useState(false);
@@ -42,17 +42,17 @@ export function useTaskLog(base: string, taskId: string, tryNumber: number, runn
       } catch (e) { if (!stop) setError(errorText(e)); }
     })();
     const off = bus.on((kind, data) => {
-      if (kind === 'log' && data.taskId === taskId && data.tryNumber === tryNumber) append(data.lines as LogLine[]);
+      if (kind === 'log' && data.runId === runId && data.taskId === taskId && data.tryNumber === tryNumber) append(data.lines as LogLine[]);
     });
     return () => { stop = true; off(); };
-  }, [base, taskId, tryNumber]);
+  }, [base, runId, taskId, tryNumber]);
 
   // Follow live only once the pages are in (so the stream starts at their cursor) and
   // only while the try has not ended.
   useEffect(() => {
-    if (loaded && running && !state.current.final) onLogWatch({ taskId, tryNumber, cursor: state.current.cursor });
+    if (loaded && running && !state.current.final) onLogWatch({ runId, taskId, tryNumber, cursor: state.current.cursor });
     else onLogWatch(null);
-  }, [loaded, running, taskId, tryNumber]);
+  }, [loaded, running, runId, taskId, tryNumber]);
   useEffect(() => () => onLogWatch(null), []);
 
   // The try just ended: read what the stream may not have carried yet, once.
