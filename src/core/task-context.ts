@@ -97,11 +97,11 @@ export function buildTaskContext(input: ContextInput): TaskContext {
         }
         else store.handles.record(key, tryNumber, h, now());
       },
-      release(kind, externalId) {
+      release(kind, externalId, fromTask) {
         if (input.dryRun) {
-          const i = memoryHandles.findIndex((h) => h.kind === kind && h.externalId === externalId);
+          const i = fromTask && fromTask !== taskId ? -1 : memoryHandles.findIndex((h) => h.kind === kind && h.externalId === externalId);
           if (i >= 0) memoryHandles.splice(i, 1);
-        } else store.handles.release(key, kind, externalId, now());
+        } else store.handles.release(fromTask ? { ...key, taskId: fromTask } : key, kind, externalId, now());
       },
       list(kind, all) {
         if (input.dryRun) return memoryHandles.filter((h) => !kind || h.kind === kind);

@@ -110,8 +110,11 @@ export interface ExternalHandle {
 export interface HandleAccess {
   /** Record at once (durably) that the task opened something outside. */
   record(handle: { kind: string; externalId: string; url?: string; data?: Record<string, unknown> }): void;
-  /** Mark a handle as released (closed, deleted). */
-  release(kind: string, externalId: string): void;
+  /**
+   * Mark a handle as released (closed, deleted). With `fromTask`, one that another task of
+   * this run recorded (e.g. cluster.terminate releasing the cluster of cluster.create).
+   */
+  release(kind: string, externalId: string, fromTask?: string): void;
   /** Handles this task recorded in this run, newest first; unreleased only unless `all`. */
   list(kind?: string, all?: boolean): ExternalHandle[];
 }

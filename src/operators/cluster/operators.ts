@@ -99,6 +99,9 @@ export function clusterOperators(backends: Backends): Record<string, OperatorImp
         return null;
       }
       await backends.of(info).terminate(ctx, info);
+      // Stopped, or found already gone: the cluster handle of the create task says so now
+      // (its releasedAt is when the cluster ended), not only at a later reaper pass.
+      ctx.handles.release('cluster', info.clusterId, options.cluster);
       return { terminated: info.clusterId };
     },
   };
