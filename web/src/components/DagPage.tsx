@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, enc, errorText } from '../lib/api.ts';
 import { dateTime } from '../lib/format.ts';
-import { prefetchLayout } from '../lib/layout.ts';
+import { requestLayout } from '../lib/layout.ts';
 import { dagUrl, linkClick, navigate, withQuery } from '../lib/router.ts';
 import type { Route } from '../lib/router.ts';
 import type { DagDetail } from '../lib/types.ts';
@@ -25,11 +25,11 @@ export function DagPage({ dagId, tab, query }: { dagId: string; tab: NonNullable
   const s = useDagState(dagId, wantedRun, tab === 'grid', taskId ? logWatch : null);
   const [trigger, setTrigger] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
-  // Once the view on screen has its data, lay the graph out while the browser is idle: the
-  // Graph tab then only draws.
+  // Lay the graph out (in a worker) once the view on screen has its data, whatever tab is
+  // open: the Graph tab then only draws, and the first view does not share the CPU with dagre.
   const viewReady = tab === 'grid' ? !!s.grid : tab === 'runs' ? !!s.runs : true;
   const dagTasks = s.dag?.tasks;
-  useEffect(() => (dagTasks && viewReady && tab !== 'graph' ? prefetchLayout(dagTasks) : undefined), [dagTasks, viewReady, tab]);
+  useEffect(() => { if (dagTasks && viewReady) requestLayout(dagTasks).catch(() => {}); }, [dagTasks, viewReady]);
   const tasksById = useMemo(() => new Map((s.run?.tasks ?? []).map((t) => [t.taskId, t])), [s.run?.tasks]);
 
   const togglePause = async (d: DagDetail) => {

@@ -1,7 +1,7 @@
 import { memo } from 'preact/compat';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { duration, span } from '../lib/format.ts';
-import { NODE_H, NODE_W, layoutDag, type GraphLayout } from '../lib/layout.ts';
+import { NODE_H, NODE_W, cachedLayout, requestLayout, type GraphLayout } from '../lib/layout.ts';
 import { stateClass } from '../lib/states.ts';
 import type { DagDetail, TaskInstance } from '../lib/types.ts';
 import { useNow } from './useNow.ts';
@@ -10,8 +10,17 @@ interface Props { dag: DagDetail; tasks: Map<string, TaskInstance>; selected: st
 
 export function GraphView({ dag, tasks, selected, onSelect }: Props) {
   // Keyed on the task list, which only changes when the DAG file does: events change
-  // colours, never the layout.
-  const lay = useMemo(() => layoutDag(dag.tasks), [dag.tasks]);
+  // colours, never the layout. Usually ready (the page asked for it on opening); else it
+  // comes from the layout worker.
+  const [lay, setLay] = useState<GraphLayout | null>(() => cachedLayout(dag.tasks) ?? null);
+  const [layError, setLayError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    const hit = cachedLayout(dag.tasks);
+    setLay(hit ?? null);
+    if (!hit) requestLayout(dag.tasks).then((l) => { if (live) setLay(l); }, (e: unknown) => { if (live) setLayError(String(e)); });
+    return () => { live = false; };
+  }, [dag.tasks]);
   // null: fit the graph's width to the card (never above 100%), kept on resize.
   const [manualZoom, setZoom] = useState<number | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
@@ -23,7 +32,7 @@ export function GraphView({ dag, tasks, selected, onSelect }: Props) {
     ro.observe(el);
     return () => ro.disconnect();
   }, []);
-  const fit = boxWidth > 0 && lay.width > 0 ? Math.max(0.35, Math.min(1, boxWidth / lay.width)) : 1;
+  const fit = lay && boxWidth > 0 && lay.width > 0 ? Math.max(0.35, Math.min(1, boxWidth / lay.width)) : 1;
   const zoom = manualZoom ?? fit;
   const running = [...tasks.values()].some((t) => t.state === 'running');
   const now = useNow(running);
@@ -41,22 +50,25 @@ export function GraphView({ dag, tasks, selected, onSelect }: Props) {
         const id = (e.target as Element).closest?.('[data-task]')?.getAttribute('data-task');
         if (id) onSelect(id);
       }}>
-        <svg class="graph" width={lay.width * zoom} height={lay.height * zoom} viewBox={`0 0 ${lay.width} ${lay.height}`} role="img" aria-label={`graph of ${dag.dagId}`}>
-          <defs>
-            <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-              <path d="M0,0L10,5L0,10z" class="arrowhead" />
-            </marker>
-          </defs>
-          <Edges edges={lay.edges} />
-          {dag.tasks.map((t) => {
-            const p = lay.nodes.get(t.taskId);
-            if (!p) return null;
-            const ti = tasks.get(t.taskId);
-            return <Node key={t.taskId} id={t.taskId} x={p.x} y={p.y} operator={ops.get(t.taskId) ?? ''} state={ti?.state ?? null}
-              dur={ti ? duration(span(ti.startDate, ti.endDate, ti.state === 'running' ? now : undefined)) : ''}
-              progress={ti?.state === 'running' ? ti.progress : null} tryNumber={ti?.tryNumber ?? 0} selected={selected === t.taskId} />;
-          })}
-        </svg>
+        {!lay && <p class="muted small">{layError ?? `laying out ${dag.tasks.length} tasks…`}</p>}
+        {lay && (
+          <svg class="graph" width={lay.width * zoom} height={lay.height * zoom} viewBox={`0 0 ${lay.width} ${lay.height}`} role="img" aria-label={`graph of ${dag.dagId}`}>
+            <defs>
+              <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                <path d="M0,0L10,5L0,10z" class="arrowhead" />
+              </marker>
+            </defs>
+            <Edges edges={lay.edges} />
+            {dag.tasks.map((t) => {
+              const p = lay.nodes.get(t.taskId);
+              if (!p) return null;
+              const ti = tasks.get(t.taskId);
+              return <Node key={t.taskId} id={t.taskId} x={p.x} y={p.y} operator={ops.get(t.taskId) ?? ''} state={ti?.state ?? null}
+                dur={ti ? duration(span(ti.startDate, ti.endDate, ti.state === 'running' ? now : undefined)) : ''}
+                progress={ti?.state === 'running' ? ti.progress : null} tryNumber={ti?.tryNumber ?? 0} selected={selected === t.taskId} />;
+            })}
+          </svg>
+        )}
       </div>
     </div>
   );

@@ -1,14 +1,7 @@
-import { Graph, layout } from '@dagrejs/dagre';
+import { type GraphLayout, type LayoutInput } from './layout-shape.ts';
 import type { TaskDef } from './types.ts';
 
-export const NODE_W = 216;
-export const NODE_H = 52;
-
-export interface GraphLayout {
-  width: number; height: number;
-  nodes: Map<string, { x: number; y: number }>;
-  edges: { from: string; to: string; d: string }[];
-}
+export { NODE_H, NODE_W, type GraphLayout } from './layout-shape.ts';
 
 /** A string that changes only when the DAG's shape does: the layout cache key. */
 export function structureKey(tasks: TaskDef[]): string {
@@ -42,68 +35,73 @@ function store(key: string, l: GraphLayout): void {
   try { sessionStorage.setItem(STORE_PREFIX + hashKey(key), JSON.stringify(s)); } catch { /* full or unavailable: memory only */ }
 }
 
-/**
- * Layered left-to-right layout, computed once per DAG shape (dagre costs 100–300 ms at 200
- * tasks): kept in memory and in sessionStorage, so a reload or another tab view reuses it.
- */
-export function layoutDag(tasks: TaskDef[]): GraphLayout {
+/** The DAG's layout if it was computed already: in memory, or in sessionStorage. */
+export function cachedLayout(tasks: TaskDef[]): GraphLayout | undefined {
   const key = structureKey(tasks);
-  let hit = cache.get(key) ?? loadStored(key);
-  if (!hit) {
-    hit = compute(tasks);
-    store(key, hit);
-  }
-  if (cache.size > 20) cache.clear();
-  cache.set(key, hit);
+  const hit = cache.get(key) ?? loadStored(key);
+  if (hit) remember(key, hit);
   return hit;
 }
 
+function remember(key: string, l: GraphLayout): void {
+  if (!cache.has(key) && cache.size > 20) cache.clear();
+  cache.set(key, l);
+}
+
+const pending = new Map<string, Promise<GraphLayout>>();
+let worker: Worker | null | undefined;
+let nextId = 0;
+const waiting = new Map<number, { resolve(l: GraphLayout): void; reject(e: Error): void }>();
+
+/** The page's one layout worker; null where workers fail (then the layout runs here). */
+function layoutWorker(): Worker | null {
+  if (worker !== undefined) return worker;
+  try {
+    worker = new Worker(new URL('./layout.worker.ts', import.meta.url), { type: 'module' });
+    worker.onmessage = (e: MessageEvent<{ id: number; layout?: GraphLayout; error?: string }>) => {
+      const w = waiting.get(e.data.id);
+      waiting.delete(e.data.id);
+      if (e.data.layout) w?.resolve(e.data.layout); else w?.reject(new Error(e.data.error ?? 'layout failed'));
+    };
+    worker.onerror = () => {
+      worker = null;
+      for (const w of waiting.values()) w.reject(new Error('the layout worker failed'));
+      waiting.clear();
+    };
+  } catch { worker = null; }
+  return worker;
+}
+
+async function compute(tasks: LayoutInput): Promise<GraphLayout> {
+  const w = layoutWorker();
+  if (w) {
+    try {
+      return await new Promise<GraphLayout>((resolve, reject) => {
+        const id = nextId++;
+        waiting.set(id, { resolve, reject });
+        w.postMessage({ id, tasks });
+      });
+    } catch { /* fall through: lay out here */ }
+  }
+  return (await import('./layout-compute.ts')).computeLayout(tasks);
+}
+
 /**
- * Lay the DAG out ahead of the Graph tab, when the browser is idle (call it once the view on
- * screen has drawn), so the tab click only draws.
+ * Layered left-to-right layout, computed once per DAG shape in a worker (dagre costs 100–300
+ * ms at 200 tasks, never on the page's thread): kept in memory and in sessionStorage, so a
+ * reload or another tab view reuses it. Call it as soon as the DAG is known (the page does,
+ * whatever tab is open): the Graph tab then only draws.
  */
-export function prefetchLayout(tasks: TaskDef[]): () => void {
-  if (cache.has(structureKey(tasks))) return () => {};
-  const run = () => { layoutDag(tasks); };
-  if (typeof requestIdleCallback === 'function') {
-    const id = requestIdleCallback(run, { timeout: 2000 });
-    return () => cancelIdleCallback(id);
+export function requestLayout(tasks: TaskDef[]): Promise<GraphLayout> {
+  const key = structureKey(tasks);
+  const hit = cachedLayout(tasks);
+  if (hit) return Promise.resolve(hit);
+  let p = pending.get(key);
+  if (!p) {
+    p = compute(tasks.map((t) => ({ taskId: t.taskId, upstream: t.upstream })))
+      .then((l) => { remember(key, l); store(key, l); return l; })
+      .finally(() => pending.delete(key));
+    pending.set(key, p);
   }
-  const t = setTimeout(run, 50);
-  return () => clearTimeout(t);
-}
-
-function compute(tasks: TaskDef[]): GraphLayout {
-  const g = new Graph();
-  g.setGraph({ rankdir: 'LR', nodesep: 16, ranksep: 56, marginx: 16, marginy: 16 });
-  g.setDefaultEdgeLabel(() => ({}));
-  const ids = new Set(tasks.map((t) => t.taskId));
-  for (const t of tasks) g.setNode(t.taskId, { width: NODE_W, height: NODE_H });
-  for (const t of tasks) for (const u of t.upstream) if (ids.has(u)) g.setEdge(u, t.taskId);
-  layout(g);
-  const nodes = new Map<string, { x: number; y: number }>();
-  for (const id of g.nodes()) {
-    const n = g.node(id) as { x: number; y: number };
-    nodes.set(id, { x: n.x - NODE_W / 2, y: n.y - NODE_H / 2 });
-  }
-  const edges = g.edges().map((e) => {
-    const pts = (g.edge(e) as { points: { x: number; y: number }[] }).points;
-    return { from: e.v, to: e.w, d: smoothPath(pts) };
-  });
-  const gl = g.graph() as { width?: number; height?: number };
-  return { width: gl.width ?? 0, height: gl.height ?? 0, nodes, edges };
-}
-
-function smoothPath(pts: { x: number; y: number }[]): string {
-  if (pts.length === 0) return '';
-  const [first, ...rest] = pts;
-  let d = `M${first!.x.toFixed(1)},${first!.y.toFixed(1)}`;
-  if (rest.length === 1) return `${d}L${rest[0]!.x.toFixed(1)},${rest[0]!.y.toFixed(1)}`;
-  // Quadratic segments through the midpoints: dagre's bends, rounded.
-  for (let i = 0; i < rest.length - 1; i++) {
-    const p = rest[i]!, q = rest[i + 1]!;
-    const mx = (p.x + q.x) / 2, my = (p.y + q.y) / 2;
-    d += `Q${p.x.toFixed(1)},${p.y.toFixed(1)} ${i === rest.length - 2 ? `${q.x.toFixed(1)},${q.y.toFixed(1)}` : `${mx.toFixed(1)},${my.toFixed(1)}`}`;
-  }
-  return d;
+  return p;
 }
