@@ -16,6 +16,8 @@ export interface FollowOptions {
   signal?: AbortSignal;
   /** Take the run over if its owner is gone; the driver when this process now drives it. */
   adoptIfOrphaned: (run: DagRunRow) => RunDriver | undefined;
+  /** Called once the starting point is read: announce the run now, so nothing after it goes unreported. */
+  onStart?: () => void;
 }
 
 /** The run as it stands once finished (or once following stopped), or the driver when this process took it over. */
@@ -26,7 +28,10 @@ export async function followRun(run: DagRunRow, options: FollowOptions): Promise
   const { store, events } = options;
   const seen = new Map<string, string>();
   // What the run looked like when following began is no news: the caller shows it from SQLite.
+  // It is read before the run is announced: a process paused between the two (a busy machine)
+  // would otherwise take changes made meanwhile for the starting point and never report them.
   for (const ti of store.tis.listForRun(run.dagId, run.runId)) seen.set(ti.taskId, `${ti.state}/${ti.tryNumber}`);
+  options.onStart?.();
   for (;;) {
     if (options.signal?.aborted) return { run: store.runs.get(run.dagId, run.runId)! };
     const current = store.runs.get(run.dagId, run.runId)!;

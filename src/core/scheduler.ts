@@ -189,12 +189,12 @@ export class Scheduler {
   /** Watch an identical run another process drives; adopt it if that process dies (unless this one is stopping). */
   private async followTwin(twin: DagRunRow, dag: DagDefinition, signal: AbortSignal | undefined): Promise<RunResult> {
     const followed = { ownerPid: twin.ownerPid, ownerHost: twin.ownerHost };
-    this.events.emit('run', { dagId: twin.dagId, runId: twin.runId, state: 'running', followed });
     const outcome = await followRun(twin, {
       store: this.store,
       events: this.events,
       pollMs: this.opts.followPollMs,
       signal,
+      onStart: () => this.events.emit('run', { dagId: twin.dagId, runId: twin.runId, state: 'running', followed }),
       adoptIfOrphaned: (run) => (this.ownerGone(run) ? this.start(run, dag) : undefined),
     });
     if (outcome.driver) {
