@@ -11,7 +11,7 @@
  * Page timings: median of 5 after one warm-up.
  */
 import { openStore } from '../src/store/index.ts';
-import { haveChromium, launch } from '../test/helpers/browser.ts';
+import { launch } from '../test/helpers/browser.ts';
 import { killAll, waitFor } from '../test/helpers/cli.ts';
 import { workspace } from '../test/helpers/dags.ts';
 import { startStandalone } from '../test/helpers/standalone.ts';
@@ -20,8 +20,6 @@ import { openEvents } from '../test/server/support.ts';
 
 const ROUNDS = 5;
 const CHANGES = 50;
-
-if (!haveChromium()) throw new Error('bench:web needs Chromium (/usr/bin/chromium or ORCH_TEST_CHROMIUM)');
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);

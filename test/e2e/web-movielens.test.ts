@@ -4,13 +4,13 @@
  * statement, Livy lines and output table in its task panel.
  */
 import { describe, expect, it } from 'vitest';
-import { haveChromium, screenshot } from '../helpers/browser.ts';
+import { screenshot } from '../helpers/browser.ts';
 import { repoWorkspace } from '../helpers/movielens.ts';
 import { webSuite } from '../helpers/web.ts';
 
 const ws = repoWorkspace();
 
-describe.skipIf(!haveChromium())('web UI: transform_movielens', () => {
+describe('web UI: transform_movielens', () => {
   const ctx = webSuite(ws);
 
   it('lists the DAG, rejects a bad param beside its field, triggers with a changed param and follows the run live', async () => {

@@ -14,11 +14,9 @@ export const ARTIFACTS = join(REPO, 'test-artifacts');
 
 export interface Browser { context: BrowserContext; page: Page; dialogs: string[]; close(): Promise<void> }
 
-export function haveChromium(): boolean {
-  return existsSync(CHROMIUM);
-}
-
 export async function launch(): Promise<Browser> {
+  // A missing browser fails the web tests with what to do, never skips them.
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium; .ci/run does)`);
   const profile = mkdtempSync(join(tmpdir(), 'orch-chromium-'));
   // launchPersistentContext is how playwright takes a --user-data-dir of our choosing.
   const context = await chromium.launchPersistentContext(profile, {
