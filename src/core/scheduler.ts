@@ -20,6 +20,7 @@ import { silentLogger, type Logger } from './logging.ts';
 import type { OperatorRegistry } from './operator.ts';
 import { RunDriver } from './run-driver.ts';
 import { followRun } from './run-follower.ts';
+import { Presence } from './presence.ts';
 import { createSlotPool, type SlotPool } from './slots.ts';
 import { createScheduledRuns } from './run-creator.ts';
 import { createRun } from './runs/create-run.ts';
@@ -74,9 +75,8 @@ export class Scheduler {
   private readonly dbFile: string;
   private kickPending = false;
   private stopping = false;
-  /** When `serve` last wrote its beat and pruned the change log (Date.now()). */
-  private beatAt = 0;
-  private prunedAt = 0;
+  /** Set while `serve` runs: this scheduler starts triggered runs, and says so on each heartbeat. */
+  private presence: Presence | undefined;
   /** Set once the database could not be written: nothing more is started or recorded. */
   private storeFailure: DatabaseError | undefined;
 
@@ -208,6 +208,8 @@ export class Scheduler {
 
   /** `orch scheduler`: work until `signal` aborts, then drain. */
   async serve(signal: AbortSignal): Promise<void> {
+    const presence = new Presence(this.store, this.owner, this.opts.housekeepingMs, this.logger);
+    this.presence = presence;
     this.startHeartbeat();
     this.beat.houseKeep();
     let lastRefresh = 0;
@@ -216,10 +218,11 @@ export class Scheduler {
         if (Date.now() - lastRefresh >= this.opts.dagRefreshMs) {
           await this.dagBag.refresh();
           this.recordDags();
+          // The first pass says so at once, not a heartbeat later: a web server beside it reports triggered runs will start.
+          if (lastRefresh === 0) presence.beat(new Date());
           lastRefresh = Date.now();
         }
         this.tick();
-        this.announce();
       } catch (err) {
         if (this.fault(err)) break; // else logged; the next tick tries again
       }
@@ -234,34 +237,11 @@ export class Scheduler {
       await this.stopHeartbeat();
       throw this.storeFailure;
     }
-    this.unannounce();
+    this.presence = undefined;
+    presence.withdraw(new Date());
     await this.drain();
     // Reaping waits on processes and remote servers: give a round in progress a little time, not forever.
     await this.beat.settle(HOUSEKEEPING_GRACE_MS);
-  }
-
-  /**
-   * Tell other processes (the web server's health) that a scheduler serves triggered runs,
-   * once per heartbeat; and keep the change log (written by triggers on every change) short.
-   */
-  private announce(): void {
-    const now = Date.now();
-    if (now - this.beatAt < this.opts.heartbeatMs) return;
-    this.store.changes.beat(this.owner, new Date(now).toISOString());
-    this.beatAt = now;
-    if (now - this.prunedAt >= this.opts.housekeepingMs) {
-      this.store.changes.prune();
-      this.prunedAt = now;
-    }
-  }
-
-  /** A draining scheduler starts nothing more: say so at once rather than after the beat goes stale. */
-  private unannounce(): void {
-    try {
-      this.store.changes.unbeat(this.owner.id, new Date(Date.now() - SCHEDULER_BEAT_STALE_MS).toISOString());
-    } catch (err) {
-      this.logger.warn({ err }, 'could not clear this scheduler\'s beat; it goes stale by itself');
-    }
   }
 
   /** One pass of the scheduler loop: cron runs, queued runs, orphaned runs. */
@@ -421,6 +401,7 @@ export class Scheduler {
   private heartbeat(renewInline: boolean): void {
     try {
       if (renewInline) this.store.runs.renewLeases(this.owner.id, isoAfter(this.clock, this.opts.leaseMs));
+      this.presence?.beat(new Date());
       const owned = this.store.runs.ownedBy(this.owner.id);
       for (const [key, d] of this.drivers) {
         if (d.isFinished) continue;
@@ -438,9 +419,6 @@ export class Scheduler {
     }
   }
 }
-
-/** A scheduler whose last beat is older than this is taken for gone (see GET /api/v1/health). */
-export const SCHEDULER_BEAT_STALE_MS = 30_000;
 
 /** How long a stopping scheduler waits for a housekeeping round in progress. */
 const HOUSEKEEPING_GRACE_MS = 5_000;

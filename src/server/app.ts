@@ -4,7 +4,7 @@
  */
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { SCHEDULER_BEAT_STALE_MS } from '../core/scheduler.ts';
+import { SCHEDULER_BEAT_STALE_MS } from '../core/presence.ts';
 import { orchVersion } from '../util/version.ts';
 import { installAuth } from './auth.ts';
 import { ChangeFeed } from './change-feed.ts';
