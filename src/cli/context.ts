@@ -42,7 +42,7 @@ export const openedDatabase = (): string | undefined => openedDbFile;
 export async function openContext(overrides: ConfigOverrides = {}, loadDags = true): Promise<CliContext> {
   const config = loadConfig(overrides);
   openedDbFile = config.dbFile;
-  const store = openStoreExplained(config.dbFile);
+  const store = openStoreExplained(config.dbFile, config.synchronous);
   // Only when it changed: commands that merely read must work on a read-only database.
   for (const [name, slots] of Object.entries(config.pools)) if (store.dags.poolSlots(name) !== slots) store.dags.setPool(name, slots);
   const dagBag = new DagBag(config.dagsFolder, { importTimeoutMs: config.dagImportTimeoutMs, importTimeoutsMs: config.dagImportTimeoutsMs });
@@ -98,10 +98,10 @@ export async function openContext(overrides: ConfigOverrides = {}, loadDags = tr
 }
 
 /** Open the database, or fail with one line that names the file and what to do; say when it was found empty. */
-function openStoreExplained(file: string): Store {
+function openStoreExplained(file: string, synchronous: OrchConfig['synchronous']): Store {
   let store: Store;
   try {
-    store = openStore(file);
+    store = openStore(file, { synchronous });
   } catch (err) {
     throw databaseFailure(err, file) ?? err;
   }

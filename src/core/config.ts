@@ -21,6 +21,8 @@ const FileSchema = z
     pools: z.record(z.string(), z.number().int().min(0)).optional(),
     heartbeatSeconds: z.number().positive().optional(),
     leaseSeconds: z.number().positive().optional(),
+    /** SQLite's synchronous setting: NORMAL survives a crash of orch; FULL also a power loss, at a flush per commit. */
+    synchronous: z.enum(['NORMAL', 'FULL']).optional(),
     backend: z.string().optional(),
     /** Seconds a DAG file may take to import (Airflow's dagbag_import_timeout). */
     dagImportTimeout: z.number().positive().optional(),
@@ -48,6 +50,7 @@ export interface OrchConfig {
   pools: Record<string, number>;
   heartbeatMs: number;
   leaseMs: number;
+  synchronous: 'NORMAL' | 'FULL';
   dagImportTimeoutMs: number;
   /** Per-file import limits, by file name in the DAGs folder. */
   dagImportTimeoutsMs: Record<string, number>;
@@ -115,6 +118,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     pools: fromFile.pools ?? {},
     heartbeatMs: (fromFile.heartbeatSeconds ?? 2) * 1000,
     leaseMs: (fromFile.leaseSeconds ?? 30) * 1000,
+    synchronous: fromFile.synchronous ?? 'NORMAL',
     dagImportTimeoutMs: (fromFile.dagImportTimeout ?? 30) * 1000,
     dagImportTimeoutsMs: Object.fromEntries(Object.entries(fromFile.dagImportTimeouts ?? {}).map(([file, s]) => [file, s * 1000])),
     backend: overrides.backend ?? env.ORCH_BACKEND ?? fromFile.backend,

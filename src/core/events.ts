@@ -40,4 +40,31 @@ export interface OrchEventMap {
   log: [LogLineEvent];
 }
 
-export class OrchEvents extends EventEmitter<OrchEventMap> {}
+export class OrchEvents extends EventEmitter<OrchEventMap> {
+  private held: (() => void)[] | undefined;
+
+  /**
+   * Run `fn` (a write transaction) holding events back: they are announced once it returns,
+   * and dropped if it throws — what they announced was rolled back.
+   */
+  atomically<T>(fn: () => T): T {
+    if (this.held) return fn();
+    const held: (() => void)[] = (this.held = []);
+    let result: T;
+    try {
+      result = fn();
+    } finally {
+      this.held = undefined;
+    }
+    for (const announce of held) announce();
+    return result;
+  }
+
+  override emit<K extends keyof OrchEventMap>(event: K, ...args: OrchEventMap[K]): boolean {
+    // The base class's own typing of emit cannot be restated generically; the signature above is the checked one.
+    const emit = (super.emit as (e: K, ...a: OrchEventMap[K]) => boolean).bind(this);
+    if (!this.held) return emit(event, ...args);
+    this.held.push(() => emit(event, ...args));
+    return this.listenerCount(event as never) > 0;
+  }
+}

@@ -1,12 +1,19 @@
 /**
  * Drives one DagRun this process owns: decides which tasks may run (trigger rules, caps),
- * starts their tries, records outcomes, and finishes the run. Event-driven: a try that
- * ends re-evaluates at once; timers are only for retry delays.
+ * starts their tries, records outcomes, and finishes the run.
+ *
+ * It decides from memory: the run's task rows are read once when it is claimed (and again
+ * at each heartbeat, for what other processes changed), and every write hands back the row
+ * it left. When a try ends only its direct downstream tasks are decided again; tasks
+ * allowed to run wait in a ready queue for a slot. All of it happens in `plan()`, which the
+ * scheduler calls for every run inside one write transaction per burst of events; tries
+ * are set going in `commit()`, after that transaction — a try never runs before the row
+ * saying it runs is on disk. Timers are only for retry delays.
  */
 import { PoolNotFoundError, TaskCancelledError, TaskDetachedError } from '../errors.ts';
+import type { ActiveCounts } from './active-counts.ts';
 import {
   FINISHED_TASK_STATES,
-  isStoreBusy,
   type DagRunRow,
   type Owner,
   type RunState,
@@ -37,10 +44,14 @@ export interface DriverDeps {
   events: OrchEvents;
   registry: OperatorRegistry;
   slots: SlotPool;
+  /** Slots held per DAG and pool, across this process and others. */
+  counts: ActiveCounts;
   leaseMs: number;
   abortGraceMs: number;
-  /** Ask the scheduler to re-evaluate every run (a slot was freed). */
+  /** Ask the scheduler for a batch soon (once per burst of events): something ended, a slot was freed. */
   kick: () => void;
+  /** Run a batch now: what has ended must be on disk before the caller goes on (a drain). */
+  flush: () => void;
   /**
    * Report an error the driver could not handle where it happened (a write that failed).
    * True when it means the database cannot be used: the scheduler then halts every run,
@@ -50,6 +61,10 @@ export interface DriverDeps {
 }
 
 const NOT_STARTED: readonly TaskState[] = ['none', 'scheduled', 'queued', 'up_for_retry'];
+const UNDECIDED: ReadonlySet<TaskState> = new Set(NOT_STARTED);
+
+/** What a start attempt came to: started; gone (it cannot or need not start); no room in the process or DAG; no room in its pool. */
+type StartOutcome = 'started' | 'gone' | 'no_room' | 'pool_full';
 
 export class RunDriver {
   readonly dagId: string;
@@ -64,12 +79,27 @@ export class RunDriver {
   private cancelled: string | false = false;
   private finished = false;
   /** False until begin() has run the preflight checks of a new run. */
-  private ready = false;
-
+  private begun = false;
   private readonly records: RunRecords;
-  /** Some running try could not be taken over yet (a locked database): recover() again at the next heartbeat. */
-  private recoveryPending = false;
-  private handedOver = false;
+
+  /** The run's task instance rows as the file has them (after the batch in flight commits). */
+  private rows = new Map<string, TaskInstanceRow>();
+  /** How many of `rows` are not in a finished state. */
+  private unfinished = 0;
+  /** Tasks to decide again: their upstream changed, or they wait to be scheduled. */
+  private pending = new Set<string>();
+  /** Tasks allowed to run, in the order they became so, waiting for a slot. */
+  private ready = new Set<string>();
+  /** Set by recover(): the tries the last owner left running are taken over in the next batch. */
+  private recovering: { handedOver: boolean } | undefined;
+
+  // What the batch in flight did, undone if it rolls back.
+  private launches: (() => void)[] = [];
+  private undo: (() => void)[] = [];
+  private recoveredInBatch: { handedOver: boolean } | undefined;
+  /** This batch resumes a try that a cancel must stop once it is going. */
+  private resumingNonTeardown = false;
+  private outcome: 'success' | 'failed' | undefined;
 
   constructor(
     private readonly deps: DriverDeps,
@@ -79,8 +109,10 @@ export class RunDriver {
     this.dagId = run.dagId;
     this.runId = run.runId;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    this.records = new RunRecords(deps, run.dagId, run.runId);
-    this.tries = new RunTries({ deps, dag, records: this.records, run: () => this.run, mayRetry: (task) => this.mayRetry(task) });
+    const apply = (row: TaskInstanceRow) => this.apply(row);
+    this.records = new RunRecords({ ...deps, apply }, run.dagId, run.runId);
+    this.tries = new RunTries({ deps, dag, records: this.records, run: () => this.run, mayRetry: (task) => this.mayRetry(task), apply });
+    this.reload();
   }
 
   get isFinished(): boolean {
@@ -102,102 +134,79 @@ export class RunDriver {
         return this.resolveDone('failed');
       }
     }
-    this.ready = true;
-    this.guard(() => this.evaluate());
+    this.begun = true;
+    this.deps.kick();
   }
 
   /**
    * After adopting a run: resume or retry the tries its last owner left running — one that
-   * died, or (`handedOver`) one that drained and let the run go. A try the database was too
-   * busy to take over is tried again at the next heartbeat.
+   * died, or (`handedOver`) one that drained and let the run go. Done in the next batch; a
+   * database too busy to take it over means the batch after.
    */
   recover(handedOver: boolean): void {
-    this.handedOver = handedOver;
-    this.recoveryPending = false;
-    for (const ti of this.deps.store.tis.listForRun(this.dagId, this.runId)) {
-      if (this.tries.has(ti.taskId)) continue;
-      try {
-        this.recoverTry(ti, handedOver);
-      } catch (err) {
-        if (!isStoreBusy(err)) throw err;
-        this.recoveryPending = true;
-      }
-    }
+    this.recovering = { handedOver };
+    this.deps.kick();
   }
 
-  private recoverTry(ti: TaskInstanceRow, handedOver: boolean): void {
-    const { store, clock, owner } = this.deps;
-    const key = this.key(ti.taskId);
-    if (ti.state === 'queued') store.tis.setState(key, 'scheduled', clock.now().toISOString(), ['queued']);
-    if (ti.state !== 'running') return;
-    const task = this.dag.tasks.get(ti.taskId);
-    const who = `pid ${ti.pid ?? '?'} on ${ti.hostname ?? '?'}`;
-    const what = handedOver ? `the process running this try (${who}) handed the run over` : `the process running this try (${who}) died`;
-    let bound: BoundTask | undefined;
-    let bindError = '';
-    try {
-      bound = task && bindTask(task, this.deps.registry, this.tries.thread());
-    } catch (err) {
-      bindError = `: ${errorText(err)}`;
+  /** Inside the scheduler's write transaction: write what ended, decide, start what may run. */
+  plan(): void {
+    if (this.finished || !this.begun) return;
+    const now = this.deps.clock.now();
+    if (this.recovering) {
+      this.recoveredInBatch = this.recovering;
+      this.recovering = undefined;
+      for (const row of [...this.rows.values()]) if (!this.tries.has(row.taskId)) this.recoverTry(row, this.recoveredInBatch.handedOver);
     }
-    if (task && bound?.resume && store.tis.adoptTry(key, ti.tryNumber, owner, isoAfter(clock, this.deps.leaseMs))) {
-      store.logs.append(key, ti.tryNumber, handedOver ? 'info' : 'warn', 'orch', `${what}; resuming it in pid ${owner.pid}`, clock.now().toISOString());
-      this.deps.slots.take();
-      this.launch(task, bound, ti.tryNumber, ti.maxTries, 'resume');
-    } else {
-      const error = `${what} and the task cannot be resumed${task ? bindError : ' (it is no longer in the DAG)'}`;
-      store.logs.append(key, ti.tryNumber, 'error', 'orch', error, clock.now().toISOString());
-      this.records.failed(task, ti, ti.tryNumber, error, this.mayRetry(task));
-    }
-  }
-
-  /** Decide and start what can run now; finish the run when nothing is left. */
-  evaluate(): void {
-    if (this.finished || !this.ready) return;
+    for (const taskId of this.tries.writeEnds()) this.touched(taskId);
     if (this.cancelled) {
-      // Teardowns keep running through a cancel; everything else must have stopped first.
-      if (this.tries.entries().some(([, r]) => !r.teardown)) return;
+      // Teardowns keep running through a cancel; everything else must have stopped first
+      // (tries resumed in this batch are stopped as soon as it commits).
+      if (this.tries.entries().some(([, r]) => !r.teardown) || this.resumingNonTeardown) return;
       this.skipForCancel(this.cancelled);
     }
-    const { store, clock } = this.deps;
-    const now = clock.now();
-    let candidates: { task: TaskDefinition; ti: TaskInstanceRow }[] = [];
-    for (let changed = true; changed; ) {
-      changed = false;
-      candidates = [];
-      const tis = new Map(store.tis.listForRun(this.dagId, this.runId).map((ti) => [ti.taskId, ti]));
-      for (const ti of tis.values()) {
-        const task = this.dag.tasks.get(ti.taskId);
-        if (!task) {
-          // The task was removed from the DAG file after this run was created.
-          if (NOT_STARTED.includes(ti.state)) changed ||= store.tis.setState(this.key(ti.taskId), 'skipped', now.toISOString(), NOT_STARTED, 'task no longer in the DAG');
-          continue;
-        }
-        if (ti.state === 'none') {
-          // A try still stopping here (marked or cleared from outside) is running, whatever its row says
-          // already: a teardown must not start before what it tears down has stopped.
-          const upstream = task.upstream.map((u) => (this.tries.has(u) ? 'running' : (tis.get(u)?.state ?? 'success')));
-          const decision = decide(task.triggerRule, upstream);
-          if (decision === 'wait') continue;
-          if (decision === 'run') {
-            store.tis.setState(this.key(task.id), 'scheduled', now.toISOString(), ['none']);
-            this.emit(task.id, 'scheduled', ti.tryNumber);
-            candidates.push({ task, ti: { ...ti, state: 'scheduled' } });
-          } else if (store.tis.setState(this.key(task.id), decision, now.toISOString(), ['none'])) {
-            this.emit(task.id, decision, ti.tryNumber);
-            changed = true;
-          }
-        } else if (ti.state === 'scheduled') {
-          candidates.push({ task, ti });
-        } else if (ti.state === 'up_for_retry') {
-          const due = ti.nextRetryAt ? new Date(ti.nextRetryAt).getTime() - now.getTime() : 0;
-          if (due <= 0) candidates.push({ task, ti });
-          else this.retryTimers.set(task.id, due, () => this.guard(() => this.evaluate()));
-        }
+    do {
+      for (const taskId of this.pending) {
+        this.pending.delete(taskId);
+        this.decide(taskId, now);
       }
-    }
-    if (!this.draining) for (const c of candidates) this.tryStart(c.task, c.ti);
+      if (!this.draining) this.startReady();
+    } while (this.pending.size);
     this.finishIfDone();
+  }
+
+  /** The batch committed: set going the tries it started; finish the run if it ended. */
+  commit(): void {
+    this.undo = [];
+    this.recoveredInBatch = undefined;
+    this.tries.committed();
+    const launches = this.launches;
+    this.launches = [];
+    for (const go of launches) go();
+    this.resumingNonTeardown = false;
+    if (this.cancelled) this.stopForCancel(this.cancelled);
+    if (this.outcome) {
+      this.finished = true;
+      this.retryTimers.clearAll();
+      this.resolveDone(this.outcome);
+    }
+  }
+
+  /** The batch rolled back (`busy`: the database was locked): nothing it did happened; read the rows again. */
+  rollback(busy: boolean): void {
+    for (const u of this.undo.reverse()) u();
+    this.undo = [];
+    this.launches = [];
+    this.outcome = undefined;
+    this.resumingNonTeardown = false;
+    if (this.recoveredInBatch) this.recovering = this.recoveredInBatch;
+    this.recoveredInBatch = undefined;
+    this.tries.rolledBack(busy);
+    if (this.finished) return;
+    try {
+      this.reload();
+    } catch (err) {
+      this.deps.fault(err);
+    }
   }
 
   /**
@@ -210,21 +219,13 @@ export class RunDriver {
     this.cancelled = reason;
     this.deps.store.runs.requestCancel(this.dagId, this.runId);
     this.deps.logger.info({ dag: this.dagId, run: this.runId }, `cancelling run: ${reason}`);
-    // A teardown (terminate_cluster) is what a cancel must still get done: never stopped.
-    for (const [taskId, r] of this.tries.entries()) if (!r.teardown) this.tries.stop(r, 'cancel', new TaskCancelledError(taskId, reason));
-    this.evaluate();
+    this.stopForCancel(reason);
+    this.deps.kick();
   }
 
-  /** After a cancel, with nothing running any more: skip what had not started, teardowns excepted. */
-  private skipForCancel(reason: string): void {
-    const { store, clock } = this.deps;
-    store.immediate(() => {
-      for (const ti of store.tis.listForRun(this.dagId, this.runId)) {
-        const task = this.dag.tasks.get(ti.taskId);
-        if (task && TEARDOWN_RULES.has(task.triggerRule)) continue;
-        if (store.tis.setState(this.key(ti.taskId), 'skipped', clock.now().toISOString(), NOT_STARTED, reason)) this.emit(ti.taskId, 'skipped', ti.tryNumber);
-      }
-    });
+  /** Stop every running try but the teardowns: terminate_cluster is what a cancel must still get done. */
+  private stopForCancel(reason: string): void {
+    for (const [taskId, r] of this.tries.entries()) if (!r.teardown) this.tries.stop(r, 'cancel', new TaskCancelledError(taskId, reason));
   }
 
   /**
@@ -242,6 +243,8 @@ export class RunDriver {
     await Promise.race([this.tries.settled(), new Promise((r) => setTimeout(r, graceMs).unref())]);
     for (const [taskId, r] of this.tries.entries()) this.tries.stop(r, 'shutdown', new TaskCancelledError(taskId, 'orch is shutting down; the try will run again'));
     await this.tries.settled();
+    // The ends must be on disk before the run is let go: the next owner decides from them.
+    this.deps.flush();
     if (!this.finished) this.guard(() => this.deps.store.runs.release(this.dagId, this.runId, this.deps.owner.id));
     this.finished = true;
     this.resolveDone('running');
@@ -264,21 +267,170 @@ export class RunDriver {
     this.resolveDone('running');
   }
 
-  /** Notice changes other processes made (cancel, mark, clear) and act on them. */
+  /** At a heartbeat: read the run and its rows again, and act on what other processes changed (cancel, mark, clear). */
   sync(): void {
     if (this.finished) return;
-    const { store } = this.deps;
-    const run = store.runs.get(this.dagId, this.runId);
+    const run = this.deps.store.runs.get(this.dagId, this.runId);
     if (!run) return;
     this.run = run;
-    this.tries.retryUnrecorded();
-    if (this.recoveryPending) this.recover(this.handedOver);
+    this.reload();
     if (run.cancelRequested && !this.cancelled) return this.cancel();
     for (const [taskId, r] of this.tries.entries()) {
-      const ti = store.tis.get(this.key(taskId));
-      if (ti && (ti.state !== 'running' || ti.tryNumber !== r.tryNumber)) this.tries.stop(r, 'marked', new TaskCancelledError(taskId, `set to '${ti.state}' from outside`));
+      const row = this.rows.get(taskId);
+      if (row && (row.state !== 'running' || row.tryNumber !== r.tryNumber)) this.tries.stop(r, 'marked', new TaskCancelledError(taskId, `set to '${row.state}' from outside`));
     }
-    this.evaluate();
+    this.deps.kick();
+  }
+
+  /** Read the run's rows from the file; every task is decided again. */
+  private reload(): void {
+    const rows = this.deps.store.tis.listForRun(this.dagId, this.runId);
+    this.rows = new Map(rows.map((r) => [r.taskId, r]));
+    this.unfinished = rows.filter((r) => !FINISHED_TASK_STATES.has(r.state)).length;
+    this.pending = new Set(this.rows.keys());
+    this.ready = new Set();
+  }
+
+  /** Take in a row as a write left it: keep counts, and decide again what it affects. */
+  private apply(row: TaskInstanceRow): void {
+    const old = this.rows.get(row.taskId);
+    this.rows.set(row.taskId, row);
+    const was = old ? FINISHED_TASK_STATES.has(old.state) : true;
+    const is = FINISHED_TASK_STATES.has(row.state);
+    if (!old) this.unfinished += is ? 0 : 1;
+    else if (was !== is) this.unfinished += was ? 1 : -1;
+    if (was !== is) for (const d of this.dag.downstream.get(row.taskId) ?? []) this.pending.add(d);
+    if (UNDECIDED.has(row.state)) this.pending.add(row.taskId);
+    else this.ready.delete(row.taskId);
+  }
+
+  /** A try of `taskId` ended here: its task and its downstream are decided again (a stopping try counted as running). */
+  private touched(taskId: string): void {
+    this.pending.add(taskId);
+    for (const d of this.dag.downstream.get(taskId) ?? []) this.pending.add(d);
+  }
+
+  private decide(taskId: string, now: Date): void {
+    const row = this.rows.get(taskId);
+    if (!row) return;
+    const task = this.dag.tasks.get(taskId);
+    if (!task) {
+      // The task was removed from the DAG file after this run was created.
+      if (UNDECIDED.has(row.state)) this.setState(taskId, 'skipped', NOT_STARTED, 'task no longer in the DAG');
+      return;
+    }
+    if (row.state === 'none') {
+      // A try still stopping here (marked or cleared from outside) is running, whatever its row says
+      // already: a teardown must not start before what it tears down has stopped.
+      const upstream = task.upstream.map((u) => (this.tries.has(u) ? 'running' : (this.rows.get(u)?.state ?? 'success')));
+      const decision = decide(task.triggerRule, upstream);
+      if (decision !== 'wait') this.setState(taskId, decision === 'run' ? 'scheduled' : decision, ['none']);
+    } else if (row.state === 'scheduled') {
+      this.ready.add(taskId);
+    } else if (row.state === 'up_for_retry') {
+      const due = row.nextRetryAt ? new Date(row.nextRetryAt).getTime() - now.getTime() : 0;
+      if (due <= 0) this.ready.add(taskId);
+      else this.retryTimers.set(taskId, due, () => (this.pending.add(taskId), this.deps.kick()));
+    }
+  }
+
+  private setState(taskId: string, state: TaskState, from: readonly TaskState[], error?: string): void {
+    const row = this.deps.store.tis.setState(this.key(taskId), state, this.deps.clock.now().toISOString(), from, error);
+    if (!row) return;
+    this.apply(row);
+    this.emit(taskId, state, row.tryNumber);
+  }
+
+  /** After a cancel, with nothing running any more: skip what had not started, teardowns excepted. */
+  private skipForCancel(reason: string): void {
+    for (const row of [...this.rows.values()]) {
+      const task = this.dag.tasks.get(row.taskId);
+      if (task && TEARDOWN_RULES.has(task.triggerRule)) continue;
+      if (UNDECIDED.has(row.state)) this.setState(row.taskId, 'skipped', NOT_STARTED, reason);
+    }
+  }
+
+  private startReady(): void {
+    for (const taskId of this.ready) {
+      const task = this.dag.tasks.get(taskId);
+      const row = this.rows.get(taskId);
+      if (!task || !row || (row.state !== 'scheduled' && row.state !== 'up_for_retry') || this.tries.has(taskId)) {
+        this.ready.delete(taskId);
+        continue;
+      }
+      const outcome = this.tryStart(task, row);
+      if (outcome === 'no_room') return;
+      if (outcome !== 'pool_full') this.ready.delete(taskId);
+    }
+  }
+
+  private tryStart(task: TaskDefinition, row: TaskInstanceRow): StartOutcome {
+    const { store, owner, slots, counts } = this.deps;
+    let bound: BoundTask;
+    try {
+      bound = bindTask(task, this.deps.registry, this.tries.thread());
+    } catch (err) {
+      this.failBeforeStart(task, errorText(err));
+      return 'gone';
+    }
+    // Not the batch's start time: a try started in a batch starts after the ends written before it.
+    const at = this.deps.clock.now().toISOString();
+    counts.refresh(at);
+    if (counts.activeInDag(this.dagId) >= this.dag.maxActiveTasks) return 'no_room';
+    const poolSlots = counts.slotsOf(task.pool);
+    if (poolSlots === undefined) {
+      this.failBeforeStart(task, new PoolNotFoundError(task.pool, task.id).message);
+      return 'gone';
+    }
+    if (counts.activeInPool(task.pool) >= poolSlots) return 'pool_full';
+    if (!slots.tryTake()) return 'no_room';
+    const started = store.tis.startTry(this.key(task.id), ['scheduled', 'up_for_retry'], owner, at, isoAfter(this.deps.clock, this.deps.leaseMs));
+    if (!started) {
+      slots.give();
+      return 'gone';
+    }
+    counts.started(this.dagId, task.pool);
+    this.undo.push(() => (slots.give(), counts.ended(this.dagId, task.pool)));
+    this.apply(started);
+    this.retryTimers.clear(task.id);
+    this.launches.push(this.tries.prepare(task, bound, started.tryNumber, row.maxTries, 'execute'));
+    return 'started';
+  }
+
+  /** Resume or fail a try the last owner left running; a queued row goes back to scheduled. */
+  private recoverTry(ti: TaskInstanceRow, handedOver: boolean): void {
+    const { store, clock, owner, slots, counts } = this.deps;
+    const key = this.key(ti.taskId);
+    if (ti.state === 'queued') {
+      const row = store.tis.setState(key, 'scheduled', clock.now().toISOString(), ['queued']);
+      if (row) this.apply(row);
+    }
+    if (ti.state !== 'running') return;
+    const task = this.dag.tasks.get(ti.taskId);
+    const who = `pid ${ti.pid ?? '?'} on ${ti.hostname ?? '?'}`;
+    const what = handedOver ? `the process running this try (${who}) handed the run over` : `the process running this try (${who}) died`;
+    let bound: BoundTask | undefined;
+    let bindError = '';
+    try {
+      bound = task && bindTask(task, this.deps.registry, this.tries.thread());
+    } catch (err) {
+      bindError = `: ${errorText(err)}`;
+    }
+    const adopted = task && bound?.resume ? store.tis.adoptTry(key, ti.tryNumber, owner, isoAfter(clock, this.deps.leaseMs)) : undefined;
+    if (task && bound && adopted) {
+      this.apply(adopted);
+      store.logs.append(key, ti.tryNumber, handedOver ? 'info' : 'warn', 'orch', `${what}; resuming it in pid ${owner.pid}`, clock.now().toISOString());
+      slots.take();
+      counts.started(this.dagId, task.pool);
+      this.undo.push(() => (slots.give(), counts.ended(this.dagId, task.pool)));
+      this.retryTimers.clear(task.id);
+      if (!TEARDOWN_RULES.has(task.triggerRule)) this.resumingNonTeardown = true;
+      this.launches.push(this.tries.prepare(task, bound, ti.tryNumber, ti.maxTries, 'resume'));
+    } else {
+      const error = `${what} and the task cannot be resumed${task ? bindError : ' (it is no longer in the DAG)'}`;
+      store.logs.append(key, ti.tryNumber, 'error', 'orch', error, clock.now().toISOString());
+      this.records.failed(task, ti, ti.tryNumber, error, this.mayRetry(task));
+    }
   }
 
   /** Run `fn`; an error it throws (a failed write) goes to the scheduler instead of escaping a timer or microtask. */
@@ -290,44 +442,6 @@ export class RunDriver {
     }
   }
 
-  private tryStart(task: TaskDefinition, ti: TaskInstanceRow): void {
-    if (this.tries.has(task.id)) return;
-    const { store, clock, owner, slots } = this.deps;
-    let bound: BoundTask;
-    try {
-      bound = bindTask(task, this.deps.registry, this.tries.thread());
-    } catch (err) {
-      return this.failBeforeStart(task, errorText(err));
-    }
-    if (!slots.tryTake()) return;
-    let outcome: number | 'full' | 'no_pool' | 'moved';
-    try {
-      outcome = store.immediate(() => {
-        const now = clock.now().toISOString();
-        if (store.tis.countActiveForDag(this.dagId, now) >= this.dag.maxActiveTasks) return 'full';
-        const poolSlots = store.dags.poolSlots(task.pool);
-        if (poolSlots === undefined) return 'no_pool';
-        if (store.tis.countActiveInPool(task.pool, now) >= poolSlots) return 'full';
-        return store.tis.startTry(this.key(task.id), ['scheduled', 'up_for_retry'], owner, clock.now().toISOString(), isoAfter(clock, this.deps.leaseMs)) ?? 'moved';
-      });
-    } catch (err) {
-      // Nothing started (a locked or failed database): the slot must not be lost with it.
-      slots.give();
-      throw err;
-    }
-    if (typeof outcome !== 'number') {
-      slots.give();
-      if (outcome === 'no_pool') this.failBeforeStart(task, new PoolNotFoundError(task.pool, task.id).message);
-      return;
-    }
-    this.launch(task, bound, outcome, ti.maxTries, 'execute');
-  }
-
-  private launch(task: TaskDefinition, bound: BoundTask, tryNumber: number, maxTries: number, mode: 'execute' | 'resume'): void {
-    this.retryTimers.clear(task.id);
-    this.tries.launch(task, bound, tryNumber, maxTries, mode);
-  }
-
   /** In a cancelled run only teardowns retry: they are what must still happen. */
   private mayRetry(task: TaskDefinition | undefined): boolean {
     return task !== undefined && (!this.cancelled || TEARDOWN_RULES.has(task.triggerRule));
@@ -335,19 +449,14 @@ export class RunDriver {
 
   /** A task that cannot even start (unknown operator or pool) fails without a try. */
   private failBeforeStart(task: TaskDefinition, error: string): void {
-    if (this.records.failedBeforeStart(task.id, error)) queueMicrotask(() => this.guard(() => this.evaluate()));
+    this.records.failedBeforeStart(task.id, error);
   }
 
   private finishIfDone(): void {
-    if (this.finished || this.draining || this.tries.busy) return;
-    const { store } = this.deps;
-    const tis = store.tis.listForRun(this.dagId, this.runId);
-    if (!tis.every((ti) => FINISHED_TASK_STATES.has(ti.state))) return;
-    const state = this.cancelled ? 'failed' : runStateFromLeaves(this.dag, new Map(tis.map((t) => [t.taskId, t.state])));
+    if (this.finished || this.draining || this.unfinished > 0 || this.tries.busy) return;
+    const state = this.cancelled ? 'failed' : runStateFromLeaves(this.dag, new Map([...this.rows].map(([id, r]) => [id, r.state])));
     this.records.finishRun(state, this.cancelled ? 'cancelled' : undefined);
-    this.finished = true;
-    this.retryTimers.clearAll();
-    this.resolveDone(state);
+    this.outcome = state;
   }
 
   private key(taskId: string): TiKey {

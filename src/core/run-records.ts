@@ -1,7 +1,8 @@
 /**
  * Writes what happened to one run's tasks — a try's end, a failure before any try, a
- * failed preflight, the run's end — each in one transaction, and announces it as an
- * event. The run driver decides; this records.
+ * failed preflight, the run's end — each in one transaction (a savepoint inside the run
+ * driver's batch), hands every row it changed to `apply` so the driver's in-memory copy
+ * stays the file's, and announces it as an event. The run driver decides; this records.
  */
 import { RETURN_VALUE, type Store, type TaskInstanceRow, type TaskState, type TiKey } from '../store/index.ts';
 import type { TaskLogger } from '../sdk/index.ts';
@@ -21,6 +22,8 @@ export interface RecordsDeps {
   clock: Clock;
   events: OrchEvents;
   logger: Logger;
+  /** Told of every task instance row as a write left it. */
+  apply: (row: TaskInstanceRow) => void;
 }
 
 export class RunRecords {
@@ -45,11 +48,12 @@ export class RunRecords {
     const now = this.now();
     const json = value === undefined ? undefined : jsonValue(value, task.id);
     const recorded = store.immediate(() => {
-      const ok = store.tis.finishTry(key, tryNumber, 'success', now, null);
-      if (ok && json !== undefined) store.xcom.set(key, RETURN_VALUE, json, now);
-      return ok;
+      const row = store.tis.finishTry(key, tryNumber, 'success', now, null);
+      if (row && json !== undefined) store.xcom.set(key, RETURN_VALUE, json, now);
+      return row;
     });
     if (recorded) {
+      this.deps.apply(recorded);
       log.info(`try ${tryNumber} succeeded`);
       this.emit(task.id, 'success', tryNumber);
     }
@@ -60,9 +64,12 @@ export class RunRecords {
     const { store } = this.deps;
     const key = this.key(taskId);
     log.warn('try interrupted by shutdown; it will run again');
-    store.immediate(() => {
-      if (store.tis.finishTry(key, tryNumber, 'scheduled', this.now(), null)) store.tis.giveBackTry(key, tryNumber);
+    const row = store.immediate(() => {
+      if (!store.tis.finishTry(key, tryNumber, 'scheduled', this.now(), null)) return undefined;
+      store.tis.giveBackTry(key, tryNumber);
+      return store.tis.get(key);
     });
+    if (row) this.deps.apply(row);
   }
 
   /** A try failed: up_for_retry after the task's delay when `retry`, else failed. */
@@ -73,18 +80,26 @@ export class RunRecords {
     if (retry && task && tryNumber < ti.maxTries) {
       const delay = retryDelayMs(task, tryNumber);
       const at = new Date(now.getTime() + delay).toISOString();
-      if (store.tis.finishTry(key, tryNumber, 'up_for_retry', now.toISOString(), error, at)) {
+      const row = store.tis.finishTry(key, tryNumber, 'up_for_retry', now.toISOString(), error, at);
+      if (row) {
+        this.deps.apply(row);
         store.logs.append(key, tryNumber, 'info', 'orch', `will retry in ${Math.round(delay / 100) / 10} s (try ${tryNumber + 1} of ${ti.maxTries})`, now.toISOString());
         this.emit(ti.taskId, 'up_for_retry', tryNumber, error);
       }
-    } else if (store.tis.finishTry(key, tryNumber, 'failed', now.toISOString(), error)) {
-      this.emit(ti.taskId, 'failed', tryNumber, error);
+    } else {
+      const row = store.tis.finishTry(key, tryNumber, 'failed', now.toISOString(), error);
+      if (row) {
+        this.deps.apply(row);
+        this.emit(ti.taskId, 'failed', tryNumber, error);
+      }
     }
   }
 
   /** A task that cannot even start (unknown operator or pool) fails without a try; true if recorded. */
   failedBeforeStart(taskId: string, error: string): boolean {
-    if (!this.deps.store.tis.setState(this.key(taskId), 'failed', this.now(), ['scheduled', 'up_for_retry'], error)) return false;
+    const row = this.deps.store.tis.setState(this.key(taskId), 'failed', this.now(), ['scheduled', 'up_for_retry'], error);
+    if (!row) return false;
+    this.deps.apply(row);
     this.deps.logger.error({ dag: this.dagId, run: this.runId, task: taskId }, error);
     this.emit(taskId, 'failed', 0, error);
     return true;

@@ -1,12 +1,14 @@
 /**
  * The tries one run has going in this process: starting one (its context, its AbortSignal,
- * its thread setting), stopping one for a reason, and writing its end — waiting out a
- * database locked by another process rather than losing the outcome. The run driver decides
- * what starts and stops; this keeps each try's bookkeeping.
+ * its thread setting), stopping one for a reason, and writing its end. Starts and ends are
+ * written inside the run driver's batch transaction: a try is set going only once the row
+ * saying it runs is committed, and an end waits in memory until a batch commits it — a
+ * database locked by another process delays the outcome, never loses it. The run driver
+ * decides what starts and stops; this keeps each try's bookkeeping.
  */
 import { TaskCancelledError } from '../errors.ts';
 import type { TaskContext } from '../sdk/index.ts';
-import { isStoreBusy, type DagRunRow } from '../store/index.ts';
+import { isStoreBusy, storeFailureKind, type DagRunRow, type TaskInstanceRow } from '../store/index.ts';
 import type { DagDefinition, TaskDefinition } from './dags/definition.ts';
 import { errorText, runTry, type TryResult } from './executor.ts';
 import type { BoundTask, ThreadSetting } from './operator.ts';
@@ -44,12 +46,26 @@ export interface TriesDeps {
   run: () => DagRunRow;
   /** Whether a failed try of `task` may be retried now (not in a cancelled run, unless a teardown). */
   mayRetry: (task: TaskDefinition | undefined) => boolean;
+  /** Told of every task instance row a write left. */
+  apply: (row: TaskInstanceRow) => void;
+}
+
+/** A try that ended, waiting for a batch to write its end. */
+interface EndedTry {
+  task: TaskDefinition;
+  ctx: TaskContext;
+  entry: RunningTry;
+  result: TryResult;
+  /** The user was told the end waits for a locked database. */
+  warned?: boolean;
 }
 
 export class RunTries {
   private readonly running = new Map<string, RunningTry>();
-  /** Ends of tries the database was too busy to take yet, by task: written again on each heartbeat. */
-  private readonly unrecorded = new Map<string, () => void>();
+  /** Tries that ended and whose end no batch has written yet, oldest first. */
+  private ended: EndedTry[] = [];
+  /** The ends the batch in flight is writing: dropped on commit, put back on rollback. */
+  private writing: EndedTry[] = [];
 
   constructor(private readonly t: TriesDeps) {}
 
@@ -57,22 +73,25 @@ export class RunTries {
     return this.running.has(taskId);
   }
 
-  /** Tries going, or ends not yet written: the run cannot finish. */
+  /** Tries going, or ends no batch has taken yet: the run cannot finish. */
   get busy(): boolean {
-    return this.running.size > 0 || this.unrecorded.size > 0;
+    return this.running.size > 0 || this.ended.length > 0;
   }
 
   entries(): [string, RunningTry][] {
     return [...this.running];
   }
 
-  /** Resolves when every try going now has ended (and its end was handled). */
+  /** Resolves when every try going now has ended (its end waiting to be written, or not to be). */
   settled(): Promise<unknown> {
     return Promise.all([...this.running.values()].map((r) => r.settled));
   }
 
-  /** Start a try of `task` (or continue one, `mode` 'resume') and follow it to its end. */
-  launch(task: TaskDefinition, bound: BoundTask, tryNumber: number, maxTries: number, mode: 'execute' | 'resume'): void {
+  /**
+   * Inside the batch: announce and log the start of a try of `task` (or the continuation of
+   * one, `mode` 'resume'). Returns the function that sets it going, to call once committed.
+   */
+  prepare(task: TaskDefinition, bound: BoundTask, tryNumber: number, maxTries: number, mode: 'execute' | 'resume'): () => void {
     const { deps, records } = this.t;
     const { store, clock, logger, events } = deps;
     const controller = new AbortController();
@@ -91,12 +110,14 @@ export class RunTries {
     });
     records.emit(task.id, 'running', tryNumber);
     ctx.log.info(`${mode === 'resume' ? 'resuming' : 'starting'} try ${tryNumber} of ${maxTries} (pid ${process.pid})`);
-    const entry: RunningTry = { tryNumber, controller, settled: Promise.resolve(), resumable: bound.resume !== undefined, teardown: TEARDOWN_RULES.has(task.triggerRule) };
-    entry.settled = runTry(bound, ctx, { mode, timeoutMs: task.executionTimeoutMs, abortGraceMs: deps.abortGraceMs, controller })
-      // runTry never rejects; if it somehow did, the try must still end rather than stay running.
-      .catch((err): TryResult => ({ state: 'failed', error: toError(err), aborted: false }))
-      .then((result) => this.onEnd(task, ctx, entry, result));
-    this.running.set(task.id, entry);
+    return () => {
+      const entry: RunningTry = { tryNumber, controller, settled: Promise.resolve(), resumable: bound.resume !== undefined, teardown: TEARDOWN_RULES.has(task.triggerRule) };
+      this.running.set(task.id, entry);
+      entry.settled = runTry(bound, ctx, { mode, timeoutMs: task.executionTimeoutMs, abortGraceMs: deps.abortGraceMs, controller })
+        // runTry never rejects; if it somehow did, the try must still end rather than stay running.
+        .catch((err): TryResult => ({ state: 'failed', error: toError(err), aborted: false }))
+        .then((result) => this.onEnd(task, ctx, entry, result));
+    };
   }
 
   /** Stop a try for `kind`; one already stopping (a timeout fired, say) ends as that, not as what came after. */
@@ -106,9 +127,30 @@ export class RunTries {
     r.controller.abort(reason);
   }
 
-  /** Write again the ends the database was too busy to take. */
-  retryUnrecorded(): void {
-    for (const retry of [...this.unrecorded.values()]) retry();
+  /** Inside the batch: write the ends waiting; returns the tasks whose try ended. */
+  writeEnds(): string[] {
+    this.writing = this.ended;
+    this.ended = [];
+    for (const end of this.writing) this.write(end);
+    return this.writing.map((e) => e.task.id);
+  }
+
+  /** The batch committed: the ends it wrote are done. */
+  committed(): void {
+    this.writing = [];
+  }
+
+  /** The batch rolled back: its ends wait for the next one. `busy` when the database was locked. */
+  rolledBack(busy: boolean): void {
+    this.ended = [...this.writing, ...this.ended];
+    this.writing = [];
+    if (!busy) return;
+    const { deps, records } = this.t;
+    for (const end of this.ended) {
+      if (end.warned) continue;
+      end.warned = true;
+      deps.logger.warn({ dag: records.dagId, run: records.runId, task: end.task.id }, `the database is locked; the end of try ${end.entry.tryNumber} is written when it is free`);
+    }
   }
 
   /** How this run's function tasks with isolation 'worker' reach their thread. */
@@ -126,53 +168,42 @@ export class RunTries {
   }
 
   private onEnd(task: TaskDefinition, ctx: TaskContext, entry: RunningTry, result: TryResult): void {
+    const { deps, dag } = this.t;
     this.running.delete(task.id);
-    this.t.deps.slots.give();
+    deps.slots.give();
+    deps.counts.ended(dag.id, task.pool);
     try {
       if (entry.stop === 'lost') return; // another process owns the run, or nothing can be written: record nothing
       if (entry.stop === 'detach' && result.state !== 'success') {
         ctx.log.info(`try ${entry.tryNumber} detached: its work goes on, and the next orch process to own this run follows it`);
         return;
       }
-      this.record(task, () => this.recordEnd(task, ctx, entry, result), entry.tryNumber);
+      this.ended.push({ task, ctx, entry, result });
     } finally {
-      this.t.deps.kick();
+      deps.kick();
     }
   }
 
   /**
-   * Write a try's end. A database locked by another process is waited out: the outcome is
-   * kept in memory and written again at each heartbeat (the run does not finish meanwhile).
-   * Any other error that is not about the database fails the try rather than leave it
-   * `running` for good.
+   * Write one try's end in a savepoint of the batch. An error about the database rolls the
+   * whole batch back (the end is written again by the next one); any other error fails the
+   * try rather than leave it `running` for good.
    */
-  private record(task: TaskDefinition, write: () => void, tryNumber: number): void {
+  private write(end: EndedTry): void {
     const { deps, records } = this.t;
-    const where = { dag: records.dagId, run: records.runId, task: task.id };
+    const { task, entry } = end;
     try {
-      write();
-      this.unrecorded.delete(task.id);
+      deps.store.immediate(() => this.writeEnd(end));
     } catch (err) {
-      if (isStoreBusy(err)) {
-        if (!this.unrecorded.has(task.id)) deps.logger.warn(where, `the database is locked; the end of try ${tryNumber} is written when it is free`);
-        this.unrecorded.set(task.id, () => this.record(task, write, tryNumber));
-        return;
-      }
-      this.unrecorded.delete(task.id);
-      if (deps.fault(err)) return; // the database is gone: the scheduler halts everything
-      const message = `recording the end of try ${tryNumber} failed: ${errorText(err)}`;
-      deps.logger.error({ ...where, err }, message);
-      try {
-        const ti = deps.store.tis.get(records.key(task.id));
-        if (ti) records.failed(task, ti, tryNumber, message, false);
-      } catch (again) {
-        if (isStoreBusy(again)) this.unrecorded.set(task.id, () => this.record(task, write, tryNumber));
-        else deps.logger.error({ ...where, err: again }, 'could not record the failure either');
-      }
+      if (isStoreBusy(err) || storeFailureKind(err)) throw err;
+      const message = `recording the end of try ${entry.tryNumber} failed: ${errorText(err)}`;
+      deps.logger.error({ dag: records.dagId, run: records.runId, task: task.id, err }, message);
+      const ti = deps.store.tis.get(records.key(task.id));
+      if (ti) records.failed(task, ti, entry.tryNumber, message, false);
     }
   }
 
-  private recordEnd(task: TaskDefinition, ctx: TaskContext, entry: RunningTry, result: TryResult): void {
+  private writeEnd({ task, ctx, entry, result }: EndedTry): void {
     const { deps, records } = this.t;
     const key = records.key(task.id);
     // Checked before shutdown: work that finished is kept even if a drain interrupted its cleanup.
@@ -183,7 +214,8 @@ export class RunTries {
       const ti = deps.store.tis.get(key);
       ctx.log.info(`try ${entry.tryNumber} stopped: the task was set to '${ti?.state ?? '?'}' from outside (${ti?.error ?? 'by hand'})`);
       // Closes the try's own row if the mark did not (a clear); the task's row is left as set.
-      deps.store.tis.finishTry(key, entry.tryNumber, 'failed', deps.clock.now().toISOString(), 'stopped from outside');
+      const row = deps.store.tis.finishTry(key, entry.tryNumber, 'failed', deps.clock.now().toISOString(), 'stopped from outside');
+      if (row) this.t.apply(row);
       return;
     }
     const message = errorText(result.error);

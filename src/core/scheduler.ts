@@ -6,7 +6,8 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { RunNotStartedError, UnknownDagError, type DatabaseError } from '../errors.ts';
-import type { DagRunRow, Owner, Store, TriggerSource } from '../store/index.ts';
+import { isStoreBusy, type DagRunRow, type Owner, type Store, type TriggerSource } from '../store/index.ts';
+import { ActiveCounts } from './active-counts.ts';
 import { isoAfter, systemClock, type Clock } from './clock.ts';
 import type { DagDefinition } from './dags/definition.ts';
 import type { DagBag } from './dags/loader.ts';
@@ -69,6 +70,7 @@ export class Scheduler {
   private readonly logger: Logger;
   private readonly drivers = new Map<string, RunDriver>();
   private readonly slots: SlotPool;
+  private readonly counts: ActiveCounts;
   private readonly opts: Required<Omit<SchedulerOptions, 'store' | 'dagBag' | 'clock' | 'logger' | 'registry' | 'housekeeping'>>;
   private readonly registry: OperatorRegistry;
   private readonly beat: Heartbeat;
@@ -98,6 +100,7 @@ export class Scheduler {
     };
     this.owner = { id: randomUUID(), host: hostname(), pid: process.pid, identity: processIdentity(process.pid) };
     this.slots = createSlotPool(this.opts.parallelism);
+    this.counts = new ActiveCounts(this.store, this.owner.id);
     this.dbFile = this.store.db.name;
     this.beat = new Heartbeat({
       dbFile: this.dbFile,
@@ -311,6 +314,14 @@ export class Scheduler {
    * preflight checks run first); `handedOver` when its last owner let it go (a drain) rather than died.
    */
   private drive(claimed: DagRunRow, dag: DagDefinition, fresh: boolean, handedOver = false): RunDriver {
+    try {
+      // Tasks added to the DAG since the run was created get their rows (Airflow's verify_integrity).
+      this.store.tis.addMissing(claimed.dagId, claimed.runId, [...dag.tasks.values()].map((t) => ({ taskId: t.id, maxTries: t.retries + 1, pool: t.pool, operator: t.operatorType })));
+    } catch (err) {
+      // Not set up (a locked database): let the run go again, so it is adopted later rather than held undriven.
+      this.releaseQuietly(claimed);
+      throw err;
+    }
     const driver = new RunDriver(
       {
         store: this.store,
@@ -320,22 +331,16 @@ export class Scheduler {
         events: this.events,
         registry: this.registry,
         slots: this.slots,
+        counts: this.counts,
         leaseMs: this.opts.leaseMs,
         abortGraceMs: this.opts.abortGraceMs,
         kick: () => this.kick(),
+        flush: () => this.flush(),
         fault: (err) => this.fault(err),
       },
       dag,
       claimed,
     );
-    try {
-      // Tasks added to the DAG since the run was created get their rows (Airflow's verify_integrity).
-      this.store.tis.addMissing(claimed.dagId, claimed.runId, [...dag.tasks.values()].map((t) => ({ taskId: t.id, maxTries: t.retries + 1, pool: t.pool, operator: t.operatorType })));
-    } catch (err) {
-      // Not set up (a locked database): let the run go again, so it is adopted later rather than held undriven.
-      this.releaseQuietly(claimed);
-      throw err;
-    }
     const key = driverKey(claimed);
     this.drivers.set(key, driver);
     void driver.done.then(() => {
@@ -375,18 +380,34 @@ export class Scheduler {
     return true;
   }
 
-  /** Re-evaluate every run soon (once per burst of events): a freed slot may let another run's task start. */
+  /** Run a batch soon, once per burst of events: a freed slot may let another run's task start too. */
   private kick(): void {
     if (this.kickPending) return;
     this.kickPending = true;
     queueMicrotask(() => {
       this.kickPending = false;
-      try {
-        for (const d of this.drivers.values()) d.evaluate();
-      } catch (err) {
-        this.fault(err);
-      }
+      this.flush();
     });
+  }
+
+  /**
+   * One batch: every run writes what ended, decides and starts what may run, all in one
+   * write transaction; the tries it started are set going once it has committed. A locked
+   * database rolls it back and the next heartbeat tries again; a broken one stops everything.
+   */
+  private flush(): void {
+    if (this.storeFailure) return;
+    const drivers = [...this.drivers.values()].filter((d) => !d.isFinished);
+    if (drivers.length === 0) return;
+    try {
+      this.events.atomically(() => this.store.immediate(() => drivers.forEach((d) => d.plan())));
+    } catch (err) {
+      const busy = isStoreBusy(err);
+      for (const d of drivers) d.rollback(busy);
+      if (!busy) this.fault(err);
+      return;
+    }
+    for (const d of drivers) d.commit();
   }
 
   private startHeartbeat(): void {
@@ -400,6 +421,8 @@ export class Scheduler {
   /** Notice what other processes changed (cancel, mark, clear, a run taken over); leases are renewed by the keeper. */
   private heartbeat(renewInline: boolean): void {
     try {
+      // Leases of other processes' tries may have run out since: their slots are free.
+      this.counts.invalidate();
       if (renewInline) this.store.runs.renewLeases(this.owner.id, isoAfter(this.clock, this.opts.leaseMs));
       this.presence?.beat(new Date());
       const owned = this.store.runs.ownedBy(this.owner.id);

@@ -2,7 +2,7 @@
  * The `change_log` table (filled by triggers, so writes from every process show up) and
  * `scheduler_beat` (which schedulers are alive): what the web server's change feed reads.
  */
-import type { Db } from './db.ts';
+import { prepared, type Db } from './db.ts';
 import type { Owner } from './types.ts';
 
 export type ChangeKind = 'dag' | 'run' | 'task' | 'try' | 'handle';
@@ -26,8 +26,7 @@ export class ChangeStore {
 
   /** Changes after `seq`, oldest first. */
   after(seq: number, limit = 5_000): ChangeRow[] {
-    return this.db
-      .prepare(
+    return prepared(this.db, 
         `SELECT seq, kind, dag_id AS dagId, run_id AS runId, task_id AS taskId, try_number AS tryNumber, ref
          FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?`,
       )
@@ -36,18 +35,17 @@ export class ChangeStore {
 
   /** The newest change's seq (0 when there is none). */
   latest(): number {
-    return (this.db.prepare(`SELECT coalesce(max(seq), 0) AS s FROM change_log`).get() as { s: number }).s;
+    return (prepared(this.db, `SELECT coalesce(max(seq), 0) AS s FROM change_log`).get() as { s: number }).s;
   }
 
   /** Drop all but the newest `keep` changes. */
   prune(keep = CHANGES_KEPT): void {
-    this.db.prepare(`DELETE FROM change_log WHERE seq <= (SELECT max(seq) FROM change_log) - ?`).run(keep);
+    prepared(this.db, `DELETE FROM change_log WHERE seq <= (SELECT max(seq) FROM change_log) - ?`).run(keep);
   }
 
   /** Record that a scheduler is alive now. */
   beat(owner: Owner, now: string): void {
-    this.db
-      .prepare(
+    prepared(this.db, 
         `INSERT INTO scheduler_beat (owner_id, host, pid, beat_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (owner_id) DO UPDATE SET beat_at = excluded.beat_at`,
       )
@@ -56,11 +54,11 @@ export class ChangeStore {
 
   /** A stopping scheduler says so, so nobody waits for it; old rows of dead ones go too. */
   unbeat(ownerId: string, staleBefore: string): void {
-    this.db.prepare(`DELETE FROM scheduler_beat WHERE owner_id = ? OR beat_at < ?`).run(ownerId, staleBefore);
+    prepared(this.db, `DELETE FROM scheduler_beat WHERE owner_id = ? OR beat_at < ?`).run(ownerId, staleBefore);
   }
 
   /** The latest beat of any scheduler, or null. */
   lastBeat(): string | null {
-    return (this.db.prepare(`SELECT max(beat_at) AS at FROM scheduler_beat`).get() as { at: string | null }).at;
+    return (prepared(this.db, `SELECT max(beat_at) AS at FROM scheduler_beat`).get() as { at: string | null }).at;
   }
 }

@@ -1,5 +1,5 @@
 /** The `dag` and `pool` tables: what is paused, where each DAG lives, pool sizes. */
-import type { Db } from './db.ts';
+import { prepared, type Db } from './db.ts';
 import type { DagRow } from './types.ts';
 
 const SELECT = `SELECT dag_id AS dagId, is_paused AS isPaused, fileloc, schedule, last_seen_at AS lastSeenAt FROM dag`;
@@ -9,8 +9,7 @@ export class DagStore {
 
   /** Record that a DAG was seen in a file; keeps its paused flag. */
   upsert(dagId: string, fileloc: string, schedule: string | null, now: string): void {
-    this.db
-      .prepare(
+    prepared(this.db, 
         `INSERT INTO dag (dag_id, fileloc, schedule, last_seen_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (dag_id) DO UPDATE SET fileloc = excluded.fileloc, schedule = excluded.schedule,
            last_seen_at = excluded.last_seen_at`,
@@ -19,7 +18,7 @@ export class DagStore {
   }
 
   get(dagId: string): DagRow | undefined {
-    const row = this.db.prepare(`${SELECT} WHERE dag_id = ?`).get(dagId) as RawDag | undefined;
+    const row = prepared(this.db, `${SELECT} WHERE dag_id = ?`).get(dagId) as RawDag | undefined;
     return row && toDag(row);
   }
 
@@ -28,20 +27,18 @@ export class DagStore {
   }
 
   setPaused(dagId: string, paused: boolean): void {
-    this.db
-      .prepare(`INSERT INTO dag (dag_id, is_paused) VALUES (?, ?) ON CONFLICT (dag_id) DO UPDATE SET is_paused = excluded.is_paused`)
+    prepared(this.db, `INSERT INTO dag (dag_id, is_paused) VALUES (?, ?) ON CONFLICT (dag_id) DO UPDATE SET is_paused = excluded.is_paused`)
       .run(dagId, paused ? 1 : 0);
   }
 
   /** Slots of a pool, or undefined when it is not defined. */
   poolSlots(name: string): number | undefined {
-    const row = this.db.prepare(`SELECT slots FROM pool WHERE name = ?`).get(name) as { slots: number } | undefined;
+    const row = prepared(this.db, `SELECT slots FROM pool WHERE name = ?`).get(name) as { slots: number } | undefined;
     return row?.slots;
   }
 
   setPool(name: string, slots: number, description?: string): void {
-    this.db
-      .prepare(
+    prepared(this.db, 
         `INSERT INTO pool (name, slots, description) VALUES (?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET slots = excluded.slots, description = coalesce(excluded.description, description)`,
       )

@@ -11,11 +11,35 @@ import { MIGRATIONS } from './migrations.ts';
 
 export type Db = Database.Database;
 
+const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/**
+ * The statement for `sql` on `db`, compiled on first use and kept: compiling costs more than
+ * running most of orch's statements. Callers must not change a returned statement's modes
+ * (pluck, raw), since every caller of the same text shares it.
+ */
+export function prepared(db: Db, sql: string): Database.Statement {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map()));
+  let stmt = cache.get(sql);
+  if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
+  return stmt;
+}
+
 /** Something a user should know about the file that was opened (printed by the CLI, logged by the scheduler). */
 export type DbNotice = { kind: 'emptied'; file: string };
 
+export interface OpenOptions {
+  /**
+   * SQLite's `synchronous` in WAL mode. NORMAL (default): a commit survives orch being
+   * killed, and costs no flush to disk; the last commits before a power loss or OS crash can
+   * be lost (never corrupting the file). FULL: a flush per commit, so they survive that too.
+   */
+  synchronous?: 'NORMAL' | 'FULL';
+}
+
 /** Open (creating if needed) and migrate the database at `file`. */
-export function openDb(file: string): { db: Db; notices: DbNotice[] } {
+export function openDb(file: string, options: OpenOptions = {}): { db: Db; notices: DbNotice[] } {
   const notices: DbNotice[] = [];
   if (file !== ':memory:') {
     mkdirSync(dirname(file), { recursive: true });
@@ -28,7 +52,7 @@ export function openDb(file: string): { db: Db; notices: DbNotice[] } {
   try {
     // Setting WAL writes only when the file is not in WAL mode yet.
     if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
     db.pragma('busy_timeout = 10000');
     db.pragma('foreign_keys = ON');
     migrate(db);

@@ -1,5 +1,5 @@
 /** The `external_handle` table: what tasks opened outside orch, stored the moment it is known. */
-import type { Db } from './db.ts';
+import { prepared, type Db } from './db.ts';
 import type { ExternalHandleRow, TiKey } from './types.ts';
 
 const SELECT = `SELECT id, dag_id AS dagId, run_id AS runId, task_id AS taskId, try_number AS tryNumber, kind,
@@ -16,8 +16,7 @@ export class HandleStore {
   constructor(private readonly db: Db) {}
 
   record(k: TiKey, tryNumber: number, h: NewHandle, now: string): void {
-    this.db
-      .prepare(
+    prepared(this.db, 
         `INSERT INTO external_handle (dag_id, run_id, task_id, try_number, kind, external_id, url, data, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (dag_id, run_id, task_id, kind, external_id) DO UPDATE SET try_number = excluded.try_number,
@@ -27,8 +26,7 @@ export class HandleStore {
   }
 
   release(k: TiKey, kind: string, externalId: string, now: string): void {
-    this.db
-      .prepare(
+    prepared(this.db, 
         `UPDATE external_handle SET released_at = ? WHERE dag_id = ? AND run_id = ? AND task_id = ? AND kind = ?
            AND external_id = ? AND released_at IS NULL`,
       )
@@ -36,14 +34,13 @@ export class HandleStore {
   }
 
   getById(id: number): ExternalHandleRow | undefined {
-    const row = this.db.prepare(`${SELECT} WHERE id = ?`).get(id) as RawHandle | undefined;
+    const row = prepared(this.db, `${SELECT} WHERE id = ?`).get(id) as RawHandle | undefined;
     return row && toHandle(row);
   }
 
   /** A task's handles, newest first. */
   listForTask(k: TiKey, opts: { kind?: string; includeReleased?: boolean } = {}): ExternalHandleRow[] {
-    const rows = this.db
-      .prepare(
+    const rows = prepared(this.db, 
         `${SELECT} WHERE dag_id = ? AND run_id = ? AND task_id = ? AND (? IS NULL OR kind = ?)
            AND (? = 1 OR released_at IS NULL) ORDER BY id DESC`,
       )
@@ -53,14 +50,13 @@ export class HandleStore {
 
   /** Every handle of a run, released or not, oldest first (for `orch runs show`). */
   listForRun(dagId: string, runId: string): ExternalHandleRow[] {
-    const rows = this.db.prepare(`${SELECT} WHERE dag_id = ? AND run_id = ? ORDER BY id`).all(dagId, runId) as RawHandle[];
+    const rows = prepared(this.db, `${SELECT} WHERE dag_id = ? AND run_id = ? ORDER BY id`).all(dagId, runId) as RawHandle[];
     return rows.map(toHandle);
   }
 
   /** Unreleased handles of one kind whose run has finished: what a reaper should look at. */
   openOfFinishedRuns(kind: string): ExternalHandleRow[] {
-    const rows = this.db
-      .prepare(
+    const rows = prepared(this.db, 
         `SELECT h.id, h.dag_id AS dagId, h.run_id AS runId, h.task_id AS taskId, h.try_number AS tryNumber, h.kind,
            h.external_id AS externalId, h.url, h.data, h.created_at AS createdAt, h.released_at AS releasedAt
          FROM external_handle h JOIN dag_run r ON r.dag_id = h.dag_id AND r.run_id = h.run_id
@@ -72,7 +68,7 @@ export class HandleStore {
 
   /** Mark a handle released by its row id (for a reaper, which is no task). */
   releaseById(id: number, now: string): void {
-    this.db.prepare(`UPDATE external_handle SET released_at = ? WHERE id = ? AND released_at IS NULL`).run(now, id);
+    prepared(this.db, `UPDATE external_handle SET released_at = ? WHERE id = ? AND released_at IS NULL`).run(now, id);
   }
 }
 

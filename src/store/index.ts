@@ -3,7 +3,7 @@
  * server and CLI commands. Each table family has its own module; this binds them.
  */
 import { ChangeStore } from './changes.ts';
-import { openDb, type Db, type DbNotice } from './db.ts';
+import { openDb, type Db, type DbNotice, type OpenOptions } from './db.ts';
 import { DagStore } from './dags.ts';
 import { HandleStore } from './handles.ts';
 import { LogStore } from './logs.ts';
@@ -45,15 +45,15 @@ export class Store {
 }
 
 /** Open the store at `file`, creating and migrating it as needed. */
-export function openStore(file: string): Store {
-  const { db, notices } = openDb(file);
+export function openStore(file: string, options?: OpenOptions): Store {
+  const { db, notices } = openDb(file, options);
   return new Store(db, notices);
 }
 
 export * from './types.ts';
 export { RETURN_VALUE } from './xcom.ts';
 export { isStoreBusy, storeFailureKind, type StoreFailureKind } from './failures.ts';
-export { SchemaTooNewError, type DbNotice } from './db.ts';
+export { SchemaTooNewError, type DbNotice, type OpenOptions } from './db.ts';
 export type { NewRun, RunFilter } from './runs.ts';
 export type { NewHandle } from './handles.ts';
 export { CHANGES_KEPT, type ChangeKind, type ChangeRow } from './changes.ts';

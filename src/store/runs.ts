@@ -1,5 +1,5 @@
 /** The `dag_run` table: creating runs with their task instances, state, and ownership leases. */
-import type { Db } from './db.ts';
+import { prepared, type Db } from './db.ts';
 import type { DagRunRow, Owner, RunState } from './types.ts';
 
 const SELECT = `SELECT dag_id AS dagId, run_id AS runId, run_type AS runType, triggered_by AS triggeredBy,
@@ -27,8 +27,7 @@ export class RunStore {
   /** Insert a queued run and one task instance per task, in one transaction. */
   create(run: NewRun): DagRunRow {
     this.db.transaction(() => {
-      this.db
-        .prepare(
+      prepared(this.db, 
           `INSERT INTO dag_run (dag_id, run_id, run_type, triggered_by, logical_date, data_interval_start,
              data_interval_end, conf, params, state, queued_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
@@ -45,7 +44,7 @@ export class RunStore {
           JSON.stringify(run.params),
           run.queuedAt,
         );
-      const insertTi = this.db.prepare(
+      const insertTi = prepared(this.db, 
         `INSERT INTO task_instance (dag_id, run_id, task_id, max_tries, pool, operator) VALUES (?, ?, ?, ?, ?, ?)`,
       );
       for (const t of run.tasks) insertTi.run(run.dagId, run.runId, t.taskId, t.maxTries, t.pool, t.operator);
@@ -54,7 +53,7 @@ export class RunStore {
   }
 
   get(dagId: string, runId: string): DagRunRow | undefined {
-    const row = this.db.prepare(`${SELECT} WHERE dag_id = ? AND run_id = ?`).get(dagId, runId) as RawRun | undefined;
+    const row = prepared(this.db, `${SELECT} WHERE dag_id = ? AND run_id = ?`).get(dagId, runId) as RawRun | undefined;
     return row && toRun(row);
   }
 
@@ -72,7 +71,7 @@ export class RunStore {
     }
     const sql = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY queued_at DESC, logical_date DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, filter.limit ?? 1000) as RawRun[]).map(toRun);
+    return (prepared(this.db, sql).all(...args, filter.limit ?? 1000) as RawRun[]).map(toRun);
   }
 
   /**
@@ -83,26 +82,24 @@ export class RunStore {
     const after = before ? `AND (queued_at, logical_date, run_id) < (?, ?, ?)` : '';
     const args = before ? [before.queuedAt, before.logicalDate, before.runId] : [];
     const sql = `${SELECT} WHERE dag_id = ? ${after} ORDER BY queued_at DESC, logical_date DESC, run_id DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(dagId, ...args, limit) as RawRun[]).map(toRun);
+    return (prepared(this.db, sql).all(dagId, ...args, limit) as RawRun[]).map(toRun);
   }
 
   /** Ids of every DAG that has runs (a DAG whose file was removed keeps its history). */
   dagIds(): string[] {
-    return (this.db.prepare(`SELECT DISTINCT dag_id AS dagId FROM dag_run ORDER BY dag_id`).all() as { dagId: string }[]).map((r) => r.dagId);
+    return (prepared(this.db, `SELECT DISTINCT dag_id AS dagId FROM dag_run ORDER BY dag_id`).all() as { dagId: string }[]).map((r) => r.dagId);
   }
 
   /** Runs of a DAG that are queued or running. */
   countActive(dagId: string): number {
-    const row = this.db
-      .prepare(`SELECT count(*) AS n FROM dag_run WHERE dag_id = ? AND state IN ('queued', 'running')`)
+    const row = prepared(this.db, `SELECT count(*) AS n FROM dag_run WHERE dag_id = ? AND state IN ('queued', 'running')`)
       .get(dagId) as { n: number };
     return row.n;
   }
 
   /** The scheduled run with the latest data interval, if any. */
   latestScheduled(dagId: string): DagRunRow | undefined {
-    const row = this.db
-      .prepare(`${SELECT} WHERE dag_id = ? AND run_type = 'scheduled' ORDER BY data_interval_end DESC LIMIT 1`)
+    const row = prepared(this.db, `${SELECT} WHERE dag_id = ? AND run_type = 'scheduled' ORDER BY data_interval_end DESC LIMIT 1`)
       .get(dagId) as RawRun | undefined;
     return row && toRun(row);
   }
@@ -127,13 +124,12 @@ export class RunStore {
         const run = this.get(dagId, runId);
         if (!run || run.state === 'success' || run.state === 'failed') return undefined;
         if (run.state === 'queued' && maxRunning !== undefined) {
-          const { n } = this.db.prepare(`SELECT count(*) AS n FROM dag_run WHERE dag_id = ? AND state = 'running'`).get(dagId) as { n: number };
+          const { n } = prepared(this.db, `SELECT count(*) AS n FROM dag_run WHERE dag_id = ? AND state = 'running'`).get(dagId) as { n: number };
           if (n >= maxRunning) return undefined;
         }
         const held = run.ownerId && run.ownerId !== owner.id && run.leaseExpiresAt && run.leaseExpiresAt > now;
         if (held && !ownerIsDead(run)) return undefined;
-        this.db
-          .prepare(
+        prepared(this.db, 
             `UPDATE dag_run SET owner_id = ?, owner_host = ?, owner_pid = ?, owner_identity = ?, lease_expires_at = ?,
                state = 'running', start_date = coalesce(start_date, ?)
              WHERE dag_id = ? AND run_id = ?`,
@@ -151,25 +147,22 @@ export class RunStore {
    */
   renewLeases(ownerId: string, leaseUntil: string): void {
     this.db.transaction(() => {
-      this.db
-        .prepare(`UPDATE dag_run SET lease_expires_at = ? WHERE owner_id = ? AND state IN ('queued', 'running')`)
+      prepared(this.db, `UPDATE dag_run SET lease_expires_at = ? WHERE owner_id = ? AND state IN ('queued', 'running')`)
         .run(leaseUntil, ownerId);
-      this.db
-        .prepare(`UPDATE task_instance SET lease_expires_at = ? WHERE owner_id = ? AND state IN ('queued', 'running')`)
+      prepared(this.db, `UPDATE task_instance SET lease_expires_at = ? WHERE owner_id = ? AND state IN ('queued', 'running')`)
         .run(leaseUntil, ownerId);
     })();
   }
 
   /** The runs this owner holds, as `dag/run` keys: a run missing here was taken over. */
   ownedBy(ownerId: string): Set<string> {
-    const owned = this.db.prepare(`SELECT dag_id AS dagId, run_id AS runId FROM dag_run WHERE owner_id = ?`).all(ownerId) as { dagId: string; runId: string }[];
+    const owned = prepared(this.db, `SELECT dag_id AS dagId, run_id AS runId FROM dag_run WHERE owner_id = ?`).all(ownerId) as { dagId: string; runId: string }[];
     return new Set(owned.map((r) => `${r.dagId}/${r.runId}`));
   }
 
   /** Give up ownership so another process may adopt the run at once. */
   release(dagId: string, runId: string, ownerId: string): void {
-    this.db
-      .prepare(
+    prepared(this.db, 
         `UPDATE dag_run SET owner_id = NULL, owner_host = NULL, owner_pid = NULL, owner_identity = NULL, lease_expires_at = NULL
          WHERE dag_id = ? AND run_id = ? AND owner_id = ?`,
       )
@@ -180,19 +173,18 @@ export class RunStore {
   runningElsewhere(ownerId: string, dagId?: string): DagRunRow[] {
     const sql = `${SELECT} WHERE state = 'running' AND (owner_id IS NULL OR owner_id != ?) ${dagId ? 'AND dag_id = ?' : ''}
       ORDER BY queued_at`;
-    const rows = (dagId ? this.db.prepare(sql).all(ownerId, dagId) : this.db.prepare(sql).all(ownerId)) as RawRun[];
+    const rows = (dagId ? prepared(this.db, sql).all(ownerId, dagId) : prepared(this.db, sql).all(ownerId)) as RawRun[];
     return rows.map(toRun);
   }
 
   /** Queued runs nobody has started, oldest first. */
   queued(): DagRunRow[] {
-    return (this.db.prepare(`${SELECT} WHERE state = 'queued' ORDER BY queued_at`).all() as RawRun[]).map(toRun);
+    return (prepared(this.db, `${SELECT} WHERE state = 'queued' ORDER BY queued_at`).all() as RawRun[]).map(toRun);
   }
 
   /** Finish a run; only its owner (or anyone, when `ownerId` is null) may. */
   finish(dagId: string, runId: string, state: 'success' | 'failed', now: string, note?: string): void {
-    this.db
-      .prepare(
+    prepared(this.db, 
         `UPDATE dag_run SET state = ?, end_date = ?, note = coalesce(?, note), owner_id = NULL, owner_host = NULL,
            owner_pid = NULL, owner_identity = NULL, lease_expires_at = NULL WHERE dag_id = ? AND run_id = ?`,
       )
@@ -201,13 +193,12 @@ export class RunStore {
 
   /** Put a finished run back to running so its cleared tasks are scheduled again. */
   reopen(dagId: string, runId: string): void {
-    this.db
-      .prepare(`UPDATE dag_run SET state = 'running', end_date = NULL, cancel_requested = 0, note = NULL WHERE dag_id = ? AND run_id = ? AND state IN ('success', 'failed')`)
+    prepared(this.db, `UPDATE dag_run SET state = 'running', end_date = NULL, cancel_requested = 0, note = NULL WHERE dag_id = ? AND run_id = ? AND state IN ('success', 'failed')`)
       .run(dagId, runId);
   }
 
   requestCancel(dagId: string, runId: string): void {
-    this.db.prepare(`UPDATE dag_run SET cancel_requested = 1 WHERE dag_id = ? AND run_id = ?`).run(dagId, runId);
+    prepared(this.db, `UPDATE dag_run SET cancel_requested = 1 WHERE dag_id = ? AND run_id = ?`).run(dagId, runId);
   }
 }
 

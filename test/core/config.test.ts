@@ -60,6 +60,19 @@ describe('configuration', () => {
     expect(() => loadConfig({}, {}, dir)).toThrow(/dagImportTimeout: /);
   });
 
+  it('commits with synchronous NORMAL unless the file asks for FULL (power-loss safety), and rejects anything else', async () => {
+    expect(loadConfig({}, {}, dir).synchronous).toBe('NORMAL');
+    write(JSON.stringify({ synchronous: 'FULL' }));
+    const config = loadConfig({}, {}, dir);
+    expect(config.synchronous).toBe('FULL');
+    const { openStore } = await import('../../src/store/index.ts');
+    const store = openStore(join(dir, 'orch.db'), { synchronous: config.synchronous });
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    store.close();
+    write(JSON.stringify({ synchronous: 'OFF' }));
+    expect(() => loadConfig({}, {}, dir)).toThrow(/synchronous/);
+  });
+
   it('rejects an ORCH_CONFIG that names no file', () => {
     expect(() => loadConfig({}, { ORCH_CONFIG: 'missing.json' }, dir)).toThrow(/ORCH_CONFIG names a file that does not exist/);
   });

@@ -123,7 +123,7 @@ export function taskContext(store: Store, run: DagRunRow, taskId: string, option
 /** Start try 1 of a task as the scheduler does (so the reaper leaves its handles alone); returns a function that ends it. */
 export function startTry(store: Store, key: TiKey): (state: 'success' | 'failed') => void {
   const now = () => new Date().toISOString();
-  if (store.tis.startTry(key, ['none'], OWNER, now(), new Date(Date.now() + 600_000).toISOString()) !== 1) throw new Error(`could not start ${key.taskId}`);
+  if (store.tis.startTry(key, ['none'], OWNER, now(), new Date(Date.now() + 600_000).toISOString())?.tryNumber !== 1) throw new Error(`could not start ${key.taskId}`);
   return (state) => {
     if (!store.tis.finishTry(key, 1, state, now(), null)) throw new Error(`could not end ${key.taskId}`);
   };

@@ -80,10 +80,10 @@ describe('SQLite store', () => {
     store.runs.create(newRun('r'));
     const key = { dagId: 'd', runId: 'r', taskId: 't' };
     const owner = { id: 'o', host: 'h', pid: 1 };
-    const tryNumber = store.tis.startTry(key, ['none'], owner, new Date().toISOString(), new Date().toISOString());
-    expect(tryNumber).toBe(1);
+    const started = store.tis.startTry(key, ['none'], owner, new Date().toISOString(), new Date().toISOString());
+    expect(started).toMatchObject({ state: 'running', tryNumber: 1 });
     store.tis.setState(key, 'failed', new Date().toISOString(), undefined, 'marked failed by a user');
-    expect(store.tis.finishTry(key, 1, 'success', new Date().toISOString(), null)).toBe(false);
+    expect(store.tis.finishTry(key, 1, 'success', new Date().toISOString(), null)).toBeUndefined();
     expect(store.tis.get(key)!.state).toBe('failed');
     store.close();
   });
