@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TaskTryRow } from '../../../src/store/index.ts';
-import { workspace, type Workspace } from '../../helpers/dags.ts';
+import { join } from 'node:path';
+import { REPO, workspace, type Workspace } from '../../helpers/dags.ts';
 import { harness } from '../../helpers/scheduler.ts';
 
 let ws: Workspace;
@@ -29,6 +30,38 @@ for (let i = 1; i <= 6; i++) {
 }
 export default d;`;
 
+describe('what a try sees when it starts', () => {
+  it('is set going only once the row saying it runs, and its first log line, are committed', async () => {
+    // The task reads the file through a connection of its own: it sees only what was committed.
+    ws.writeDag('durable', `
+      import { createRequire } from 'node:module';
+      const Database = createRequire(import.meta.url)(${JSON.stringify(join(REPO, 'node_modules/better-sqlite3'))});
+      const d = dag({ id: 'durable' });
+      const look = (ctx) => {
+        const db = new Database(${JSON.stringify(ws.db)}, { readonly: true });
+        try {
+          const row = db.prepare('SELECT state, try_number AS tryNumber FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = ?').get(ctx.dagId, ctx.runId, ctx.taskId);
+          const lines = db.prepare('SELECT message FROM task_log WHERE dag_id = ? AND run_id = ? AND task_id = ?').all(ctx.dagId, ctx.runId, ctx.taskId).map((l) => l.message);
+          return { ...row, lines };
+        } finally {
+          db.close();
+        }
+      };
+      const first = d.task({ id: 'first', run: look });
+      d.task({ id: 'second', upstream: [first], run: look });
+      export default d;`);
+    const h = await harness(ws);
+    const { run, state } = await h.scheduler.runDag('durable');
+    expect(state).toBe('success');
+    for (const taskId of ['first', 'second']) {
+      const seen = h.store.xcom.get({ dagId: 'durable', runId: run.runId, taskId }, 'return_value').value as { state: string; tryNumber: number; lines: string[] };
+      expect(seen).toMatchObject({ state: 'running', tryNumber: 1 });
+      expect(seen.lines).toEqual([expect.stringMatching(/^starting try 1 of 1/)]);
+    }
+    h.close();
+  });
+});
+
 describe('concurrency caps', () => {
   it('runs a fan-out of 6 with never more than maxActiveTasks: 3 at once, and finishes', async () => {
     ws.writeDag('fan', FAN_OUT('maxActiveTasks: 3'));
@@ -50,6 +83,20 @@ describe('concurrency caps', () => {
     expect(state).toBe('success');
     expect(maxOverlap(h.store.tis.triesForRun('fan', run.runId).filter((t) => t.taskId !== 'start'))).toBe(2);
     h.close();
+  });
+
+  it('holds a pool to its slots across two schedulers, each with its own connection to the file', async () => {
+    for (const id of ['fan_a', 'fan_b']) ws.writeDag(id, FAN_OUT(`maxActiveTasks: 6, defaultArgs: { pool: 'spark' }`).replace(`id: 'fan'`, `id: '${id}'`));
+    const a = await harness(ws);
+    const b = await harness(ws);
+    a.store.dags.setPool('spark', 2);
+    const [ra, rb] = await Promise.all([a.scheduler.runDag('fan_a'), b.scheduler.runDag('fan_b')]);
+    expect([ra.state, rb.state]).toEqual(['success', 'success']);
+    const tries = [...a.store.tis.triesForRun('fan_a', ra.run.runId), ...a.store.tis.triesForRun('fan_b', rb.run.runId)].filter((t) => t.taskId !== 'start');
+    expect(tries).toHaveLength(12);
+    expect(maxOverlap(tries)).toBeLessThanOrEqual(2);
+    a.close();
+    b.close();
   });
 
   it('holds the global parallelism of the process', async () => {
