@@ -1,13 +1,17 @@
 /**
  * Waiting on Livy without the classic loop's faults. Sessions: poll until `idle`, stop at
- * once on a final state with the log tail in the error. Statements: poll adaptively — fast
- * at first, slower while nothing changes, fast again when progress moves — and treat
- * `available` with `output: null` as not finished. A poll that gets no answer (a timeout, a
+ * once on a final state with the log tail in the error. Statements: poll adaptively — every
+ * 50 ms while young, growing to a 1 s ceiling while the state stays (progress moving is not
+ * a reason to poll faster: it is reported, not waited on), so an end is seen within a
+ * second at worst and at about two requests a second at most — and treat `available` with
+ * `output: null` as not finished. The log is read at most every `logIntervalMs` and once
+ * more at the end, each line once (logs.ts). A poll that gets no answer (a timeout, a
  * refused connection after its retries, a gateway's 502/503/504) is asked again: one slow
  * answer must not end a statement that has run for hours. Only when polls stay unanswered
  * for a bounded window (`lostAfterMs`, a minute by default) — or the session answers 404 —
  * is it reported as LivySessionLostError, rather than polled forever.
  */
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getBatchState } from './batches.ts';
 import {
@@ -38,9 +42,12 @@ export interface PollOptions {
   factor: number;
 }
 
-export const DEFAULT_POLL: PollOptions = { minIntervalMs: 200, maxIntervalMs: 5000, factor: 1.5 };
+export const DEFAULT_POLL: PollOptions = { minIntervalMs: 50, maxIntervalMs: 1000, factor: 1.5 };
 
-/** The next poll interval: back to the minimum when something changed, else grow to the ceiling. */
+/** How often a statement's session log is read while it runs, by default. */
+export const DEFAULT_LOG_INTERVAL_MS = 2000;
+
+/** The next poll interval: back to the minimum when the state changed, else grow to the ceiling. */
 export function nextInterval(current: number, changed: boolean, poll: PollOptions = DEFAULT_POLL): number {
   if (changed) return poll.minIntervalMs;
   return Math.min(poll.maxIntervalMs, Math.max(poll.minIntervalMs, Math.round(current * poll.factor)));
@@ -92,9 +99,11 @@ export async function waitForSessionIdle(send: Send, sessionId: number, options:
 export interface WaitStatementOptions extends WaitOptions {
   /** Called when `progress` (0..1) changes. */
   onProgress?: (progress: number, statement: Statement) => void;
-  /** Read this log reader after every poll, passing what is new to `onLog`. */
+  /** Read this log reader now and then (and at the end), passing what is new to `onLog`. */
   logs?: LogReader;
   onLog?: (read: LogRead) => void;
+  /** Least time between two log reads while the statement runs; 2 s by default. */
+  logIntervalMs?: number;
   /** Check the session's state every this many polls, to notice it dying mid-statement. */
   sessionCheckEvery?: number;
   /** Resolve with the statement instead of throwing LivyStatementFailedError on an error output. */
@@ -114,8 +123,10 @@ export async function waitForStatement(
 ): Promise<Statement> {
   const poll = { ...DEFAULT_POLL, ...options.poll };
   const checkEvery = options.sessionCheckEvery ?? 5;
+  const logEvery = options.logIntervalMs ?? DEFAULT_LOG_INTERVAL_MS;
   let interval = poll.minIntervalMs;
   let previous: Statement | undefined;
+  let logReadAt = -Infinity;
   for (let polls = 1; ; polls++) {
     let statement: Statement;
     try {
@@ -125,12 +136,16 @@ export async function waitForStatement(
       if (error instanceof LivyHttpError) await checkSession(send, sessionId, options);
       throw error;
     }
-    if (options.logs) options.onLog?.(await guard(sessionId, () => options.logs!.read(options.signal), options));
     const progress = statement.progress ?? 0;
     if (progress !== (previous?.progress ?? -1)) options.onProgress?.(progress, statement);
+    // Livy: output may still be null right after 'available' — keep polling (fast) until it is set.
+    const ended = statement.state === 'cancelled' || (statement.state === 'available' && statement.output !== null && statement.output !== undefined);
+    if (options.logs && (ended || performance.now() - logReadAt >= logEvery)) {
+      logReadAt = performance.now();
+      options.onLog?.(await guard(sessionId, () => options.logs!.read(options.signal), options));
+    }
 
     if (statement.state === 'cancelled') throw new LivyStatementCancelledError(sessionId, statementId);
-    // Livy: output may still be null right after 'available' — keep polling (fast) until it is set.
     if (statement.state === 'available' && statement.output) {
       if (statement.output.status === 'error' && !options.returnErrors) {
         const { ename, evalue, traceback } = statement.output;
@@ -138,7 +153,7 @@ export async function waitForStatement(
       }
       return statement;
     }
-    const changed = !previous || previous.state !== statement.state || previous.progress !== statement.progress || statement.state === 'available';
+    const changed = !previous || previous.state !== statement.state || statement.state === 'available';
     if (polls % checkEvery === 0) await checkSession(send, sessionId, options);
     interval = nextInterval(interval, changed, poll);
     previous = statement;

@@ -54,7 +54,7 @@ describe('what a try sees when it starts', () => {
     const { run, state } = await h.scheduler.runDag('durable');
     expect(state).toBe('success');
     for (const taskId of ['first', 'second']) {
-      const seen = h.store.xcom.get({ dagId: 'durable', runId: run.runId, taskId }, 'return_value').value as { state: string; tryNumber: number; lines: string[] };
+      const seen = (h.store.xcom.get({ dagId: 'durable', runId: run.runId, taskId }, 'return_value') as { value: unknown }).value as { state: string; tryNumber: number; lines: string[] };
       expect(seen).toMatchObject({ state: 'running', tryNumber: 1 });
       expect(seen.lines).toEqual([expect.stringMatching(/^starting try 1 of 1/)]);
     }
