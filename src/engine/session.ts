@@ -125,11 +125,10 @@ export class InteractiveSession implements Tracked {
     this.lastActivity = Date.now();
     if (statement.state === 'waiting') {
       this.queue.splice(this.queue.indexOf(statement), 1);
-      statement.state = 'cancelled';
-      statement.completed = Date.now();
+      statement.cancelWaiting();
       this.log.info(`statement ${id} cancelled before it ran`);
     } else if (statement.state === 'running') {
-      statement.state = 'cancelling';
+      statement.cancelling();
       this.log.info(`statement ${id} cancelling: interrupting the query`);
       if (this.connection) interruptUntil(this.connection, () => statement.finished);
     }
@@ -180,13 +179,10 @@ export class InteractiveSession implements Tracked {
   stop(finalState: 'dead' | 'killed' = 'dead'): Promise<void> {
     this.stopping ??= (async () => {
       if (this.finishedAt === undefined) this.state = 'shutting_down';
-      for (const statement of this.queue.splice(0)) {
-        statement.state = 'cancelled';
-        statement.completed = Date.now();
-      }
+      for (const statement of this.queue.splice(0)) statement.cancelWaiting();
       const running = this.running;
       if (running) {
-        running.state = 'cancelling';
+        running.cancelling();
         if (this.connection) interruptUntil(this.connection, () => running.finished);
       }
       await this.booting;
@@ -202,7 +198,7 @@ export class InteractiveSession implements Tracked {
   private end(state: 'dead' | 'killed'): void {
     this.state = state;
     this.finishedAt = Date.now();
-    for (const statement of this.queue.splice(0)) statement.state = 'cancelled';
+    for (const statement of this.queue.splice(0)) statement.cancelWaiting();
   }
 
   /** A client looked at the session (Livy's heartbeat). */

@@ -27,6 +27,8 @@ export class Statement {
   /** Reads the running query's progress; set while the statement runs. */
   progressSource: (() => number | undefined) | undefined;
   private lastProgress = 0;
+  /** Long polls waiting for this statement's state to change. */
+  private readonly watchers = new Set<() => void>();
 
   constructor(
     readonly id: number,
@@ -48,23 +50,54 @@ export class Statement {
     return this.lastProgress;
   }
 
+  /** Resolve once the state changes, or after `ms` (an orch client's long poll). */
+  nextChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.watchers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.watchers.add(done);
+    });
+  }
+
   /** Mark running. */
   begin(progressSource: () => number | undefined): void {
     this.state = 'running';
     this.started = Date.now();
     this.progressSource = progressSource;
+    this.changed();
+  }
+
+  /** A cancel reached it while it ran: the query is being interrupted. */
+  cancelling(): void {
+    this.state = 'cancelling';
+    this.changed();
+  }
+
+  /** Cancelled before it ran. */
+  cancelWaiting(): void {
+    this.state = 'cancelled';
+    this.completed = Date.now();
+    this.changed();
   }
 
   /** Finish with an output; a statement being cancelled ends `cancelled` whatever the query did. */
   finish(output: Output | null): void {
     this.progressSource = undefined;
     this.completed = Date.now();
-    if (this.state === 'cancelling' || this.state === 'cancelled') {
-      this.state = 'cancelled';
-      return;
+    if (this.state === 'cancelling' || this.state === 'cancelled') this.state = 'cancelled';
+    else {
+      this.state = 'available';
+      this.output = output;
     }
-    this.state = 'available';
-    this.output = output;
+    this.changed();
+  }
+
+  private changed(): void {
+    for (const wake of [...this.watchers]) wake();
   }
 
   /** Livy's statement JSON. */

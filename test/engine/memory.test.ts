@@ -56,7 +56,8 @@ async function expectMemoryBack(pid: number, work: () => Promise<void>, finish: 
   expect(peak - baseline).toBeGreaterThan(300);
   await finish();
   const ceiling = baseline + 0.2 * (peak - baseline);
-  await until(async () => ({ baseline, peak, ceiling, rss: rssMiB(pid) }), ({ rss }) => rss < ceiling, 1200);
+  // Up to two minutes: on a busy machine the allocator gives pages back slowly, but it must give them back.
+  await until(async () => ({ baseline, peak, ceiling, rss: rssMiB(pid) }), ({ rss }) => rss < ceiling, 4800);
 }
 
 describe('memory after a session or batch ends', () => {

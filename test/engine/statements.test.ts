@@ -149,6 +149,29 @@ describe('ordering and parallelism', () => {
   });
 });
 
+describe("orch's long poll (?wait=<ms>&state=<state>, not Livy's)", () => {
+  it('holds a poll until the statement leaves the state the client knows, and says how long it may wait', async () => {
+    const id = await idleSession(url);
+    const st = (await http(url, 'POST', `/sessions/${id}/statements`, { body: { code: ENDLESS_SQL } })).json;
+    await until(() => http(url, 'GET', `/sessions/${id}/statements/${st.id}`), (r) => r.json?.state === 'running');
+    const held = http(url, 'GET', `/sessions/${id}/statements/${st.id}?wait=10000&state=running`);
+    // Give the poll time to reach the server first; if it arrives later it sees the cancel at once, which is right too.
+    await new Promise((r) => setTimeout(r, 300));
+    await http(url, 'POST', `/sessions/${id}/statements/${st.id}/cancel`);
+    const answer = await held;
+    expect(answer.status).toBe(200);
+    expect(['cancelling', 'cancelled']).toContain(answer.json.state);
+    expect(answer.headers['x-orch-long-poll-ms']).toBe('10000');
+    await http(url, 'DELETE', `/sessions/${id}`);
+  });
+
+  it('answers at once when the statement is already past that state', async () => {
+    const st = await runStatement(url, sid, 'SELECT 1 AS one');
+    const answer = await http(url, 'GET', `/sessions/${sid}/statements/${st.id}?wait=10000&state=running`);
+    expect(answer.json).toMatchObject({ id: st.id, state: 'available' });
+  });
+});
+
 describe('cancelling', () => {
   it('interrupts a running query: cancelling → cancelled, and the session is idle again', async () => {
     const id = await idleSession(url);

@@ -8,6 +8,14 @@ import { lookup } from './common.ts';
 
 type Params = { id: string; statementId: string };
 
+/**
+ * orch's long poll, not Livy's: `GET …/statements/{sid}?wait=<ms>&state=<state>` answers
+ * once the statement has left `state`, or after `wait` ms (at most this). Every statement
+ * GET carries this header so that orch's client knows it may ask; Livy ignores neither.
+ */
+export const LONG_POLL_HEADER = 'x-orch-long-poll-ms';
+export const LONG_POLL_MAX_MS = 10_000;
+
 /** Livy's `ensureActive`: reading statements of a session that is gone is a 400 `{"msg"}`. */
 function active(session: InteractiveSession): InteractiveSession {
   if (['shutting_down', 'error', 'dead', 'killed', 'success'].includes(session.state)) {
@@ -36,10 +44,13 @@ export const statementRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
   });
 
   // Livy: an unknown statement id is a 404 whose body is the bare string "Statement not found".
-  app.get<{ Params: Params }>('/:statementId', async (request) => {
+  app.get<{ Params: Params; Querystring: { wait?: string; state?: string } }>('/:statementId', async (request, reply) => {
     const session = active(lookup(engine.sessions, request.params.id));
     const statement = session.statement(intParam(request.params.statementId, 'statementId') ?? -1);
     if (!statement) throw bareError(404, 'Statement not found');
+    const waitMs = Math.min(intParam(request.query.wait, 'wait') ?? 0, LONG_POLL_MAX_MS);
+    if (waitMs > 0 && request.query.state === statement.state && !statement.finished) await statement.nextChange(waitMs);
+    void reply.header(LONG_POLL_HEADER, String(LONG_POLL_MAX_MS));
     return statement;
   });
 

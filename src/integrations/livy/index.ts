@@ -67,6 +67,7 @@ export class LivyClient {
   readonly url: string;
   private readonly closeTransport: () => Promise<void>;
   private readonly poll: Partial<PollOptions>;
+  private readonly timeoutMs: number;
 
   constructor(options: LivyClientOptions) {
     const transport = createHttpTransport(options);
@@ -74,6 +75,7 @@ export class LivyClient {
     this.send = withRetry(withTimeout(transport.send, options.timeoutMs ?? DEFAULT_TIMEOUT_MS), { ...DEFAULT_RETRY, ...options.retry });
     this.closeTransport = transport.close;
     this.poll = options.poll ?? {};
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
   /** `GET /version`: also the cheapest "is this a Livy server" check. */
@@ -120,7 +122,11 @@ export class LivyClient {
   /** Wait for `idle`; throws LivySessionDeadError / LivySessionLostError. */
   waitForSessionIdle(id: number, options: WaitSessionOptions = {}) { return wait.waitForSessionIdle(this.send, id, this.withPoll(options)); }
   /** Wait for a statement's output; throws on error output, cancel, dead or lost session. */
-  waitForStatement(sessionId: number, statementId: number, options: WaitStatementOptions = {}) { return wait.waitForStatement(this.send, sessionId, statementId, this.withPoll(options)); }
+  waitForStatement(sessionId: number, statementId: number, options: WaitStatementOptions = {}) {
+    // A held poll must end well before the request times out, or the wait would read as an outage.
+    const longPollMs = Math.min(options.longPollMs ?? wait.DEFAULT_LONG_POLL_MS, Math.floor(this.timeoutMs / 4));
+    return wait.waitForStatement(this.send, sessionId, statementId, { ...this.withPoll(options), longPollMs });
+  }
   /** Wait for a batch to succeed; throws LivyBatchFailedError otherwise. */
   waitForBatch(id: number, options: WaitSessionOptions = {}) { return wait.waitForBatch(this.send, id, this.withPoll(options)); }
 

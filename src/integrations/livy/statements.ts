@@ -3,7 +3,7 @@
  * marker comment at the top of the code it submits, so that after a crash — or a POST whose
  * answer was lost — the statement can be found again instead of being run twice.
  */
-import { call, seg } from './http.ts';
+import { call, httpError, seg } from './http.ts';
 import type { Send } from './transport.ts';
 import type { Statement, StatementList } from './types.ts';
 
@@ -37,6 +37,28 @@ export function submitStatement(send: Send, sessionId: number, statement: Submit
 /** Get one statement; an unknown id is a 404 whose body is the bare string "Statement not found". */
 export function getStatement(send: Send, sessionId: number, statementId: number, signal?: AbortSignal): Promise<Statement> {
   return call<Statement>(send, { method: 'GET', path: `/sessions/${seg(sessionId)}/statements/${seg(statementId)}`, signal });
+}
+
+/** The header by which `orch engine` offers its long poll on statement GETs (its value: the longest wait, ms). */
+export const LONG_POLL_HEADER = 'x-orch-long-poll-ms';
+
+/**
+ * Get one statement; with `wait`, ask a server that offers orch's long poll to answer only
+ * once the statement has left `wait.state` (or after `wait.ms`). Also says whether, and for
+ * how long, the server offers that wait. Real Livy offers none and is never asked.
+ */
+export async function pollStatement(
+  send: Send,
+  sessionId: number,
+  statementId: number,
+  wait: { state: string; ms: number } | undefined,
+  signal?: AbortSignal,
+): Promise<{ statement: Statement; longPollMs: number | undefined }> {
+  const request = { method: 'GET' as const, path: `/sessions/${seg(sessionId)}/statements/${seg(statementId)}`, query: wait ? { wait: wait.ms, state: wait.state } : undefined, signal };
+  const response = await send(request);
+  if (response.status !== 200) throw httpError(request, response);
+  const offered = Number(response.headers?.[LONG_POLL_HEADER]);
+  return { statement: response.json as Statement, longPollMs: Number.isFinite(offered) && offered > 0 ? offered : undefined };
 }
 
 /** The statements Livy still keeps (the last 100). */

@@ -30,6 +30,8 @@ export interface LivyResponse {
   text: string;
   /** The parsed body when it is JSON, else undefined. */
   json: unknown;
+  /** Response headers, names in lower case (absent where a test builds a response by hand). */
+  headers?: Record<string, string>;
 }
 
 /** The primitive every layer above calls. */
@@ -104,7 +106,8 @@ export function createHttpTransport(options: HttpTransportOptions): { send: Send
       });
       const text = await response.body.text();
       const contentType = String(response.headers['content-type'] ?? '');
-      return { status: response.statusCode, url, contentType, text, json: parseJson(text) };
+      const responseHeaders = Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v ?? '')]));
+      return { status: response.statusCode, url, contentType, text, json: parseJson(text), headers: responseHeaders };
     } catch (error) {
       if (request.signal?.aborted) throw error;
       const code = connectionErrorCode(error);

@@ -27,7 +27,7 @@ import {
 import { logTail } from './logs.ts';
 import type { LogOwner, LogRead, LogReader } from './logs.ts';
 import { getSessionState } from './sessions.ts';
-import { getStatement } from './statements.ts';
+import { pollStatement } from './statements.ts';
 import { RETRYABLE_STATUSES } from './retry.ts';
 import type { Send } from './transport.ts';
 import { FINAL_SESSION_STATES } from './types.ts';
@@ -43,6 +43,9 @@ export interface PollOptions {
 }
 
 export const DEFAULT_POLL: PollOptions = { minIntervalMs: 50, maxIntervalMs: 1000, factor: 1.5 };
+
+/** How long a poll may be held by a server that offers orch's long poll, by default. */
+export const DEFAULT_LONG_POLL_MS = 2000;
 
 /** How often a statement's session log is read while it runs, by default. */
 export const DEFAULT_LOG_INTERVAL_MS = 2000;
@@ -104,6 +107,12 @@ export interface WaitStatementOptions extends WaitOptions {
   onLog?: (read: LogRead) => void;
   /** Least time between two log reads while the statement runs; 2 s by default. */
   logIntervalMs?: number;
+  /**
+   * How long to let a server that offers orch's long poll (`orch engine`) hold a poll until
+   * the statement changes; 2 s by default, 0 for plain polling. Keep it well under the
+   * request timeout.
+   */
+  longPollMs?: number;
   /** Check the session's state every this many polls, to notice it dying mid-statement. */
   sessionCheckEvery?: number;
   /** Resolve with the statement instead of throwing LivyStatementFailedError on an error output. */
@@ -124,13 +133,21 @@ export async function waitForStatement(
   const poll = { ...DEFAULT_POLL, ...options.poll };
   const checkEvery = options.sessionCheckEvery ?? 5;
   const logEvery = options.logIntervalMs ?? DEFAULT_LOG_INTERVAL_MS;
+  const longPollMs = options.longPollMs ?? DEFAULT_LONG_POLL_MS;
   let interval = poll.minIntervalMs;
   let previous: Statement | undefined;
   let logReadAt = -Infinity;
+  /** The longest wait the server offers, once it has said so; undefined for plain Livy. */
+  let offered: number | undefined;
   for (let polls = 1; ; polls++) {
     let statement: Statement;
+    // A long poll only from a state that can still change: `available` without output is a moment's wait.
+    const waitMs = offered && previous && previous.state !== 'available' ? Math.min(longPollMs, offered) : 0;
+    const askedAt = performance.now();
     try {
-      statement = await guard(sessionId, () => getStatement(send, sessionId, statementId, options.signal), options);
+      const answer = await guard(sessionId, () => pollStatement(send, sessionId, statementId, waitMs > 0 ? { state: previous!.state, ms: waitMs } : undefined, options.signal), options);
+      statement = answer.statement;
+      offered = answer.longPollMs;
     } catch (error) {
       // 404/400/500 on the statement usually means the session is gone or dead: say which.
       if (error instanceof LivyHttpError) await checkSession(send, sessionId, options);
@@ -157,7 +174,10 @@ export async function waitForStatement(
     if (polls % checkEvery === 0) await checkSession(send, sessionId, options);
     interval = nextInterval(interval, changed, poll);
     previous = statement;
-    await sleep(interval, undefined, { signal: options.signal });
+    // The server held the poll until something changed or its wait ran out: ask again at once.
+    // One that answers a long poll straight away with nothing changed is not waiting: poll as usual.
+    const held = waitMs > 0 && (changed || performance.now() - askedAt >= waitMs / 2);
+    if (!held) await sleep(interval, undefined, { signal: options.signal });
   }
 }
 

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LivyHttpError, LivyStatementCancelledError, LivyStatementFailedError } from '../../../src/integrations/livy/index.ts';
-import type { LivyClient } from '../../../src/integrations/livy/index.ts';
+import type { LivyClient, Send } from '../../../src/integrations/livy/index.ts';
+import { waitForStatement } from '../../../src/integrations/livy/wait.ts';
 import { ENDLESS_SQL } from '../../engine/support.ts';
 import { engineForTest, failure, testClient } from './support.ts';
 
@@ -87,6 +88,27 @@ describe('reading and cancelling statements', () => {
     expect(error).toBeInstanceOf(LivyStatementCancelledError);
     expect(error).toMatchObject({ code: 'ORCH_LIVY_STATEMENT_CANCELLED', sessionId: sid, statementId: st.id });
     await livy.waitForSessionIdle(sid);
+  });
+
+  it("follows a statement on orch's engine through long polls, and never asks plain Livy for one", async () => {
+    for (const offered of [true, false]) {
+      const asked: string[] = [];
+      // Plain Livy: the same server with the offer taken off every answer.
+      const send: Send = async (request) => {
+        if (request.path.includes('/statements/')) asked.push(String(request.query?.wait ?? ''));
+        const response = await livy.send(request);
+        return offered ? response : { ...response, headers: {} };
+      };
+      const st = await livy.submitStatement(sid, { code: ENDLESS_SQL });
+      const waiting = failure(waitForStatement(send, sid, st.id, { poll: { minIntervalMs: 20, maxIntervalMs: 200 } }));
+      for (let i = 0; i < 200 && (await livy.getStatement(sid, st.id)).state !== 'running'; i++) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 300));
+      await livy.cancelStatement(sid, st.id);
+      expect(await waiting).toBeInstanceOf(LivyStatementCancelledError);
+      if (offered) expect(asked.filter((w) => w !== '').length).toBeGreaterThan(0);
+      else expect(asked.every((w) => w === '')).toBe(true);
+      await livy.waitForSessionIdle(sid);
+    }
   });
 
   it('reports a statement posted to a dead session as the 500 bare-string LivyHttpError', async () => {
