@@ -13,7 +13,6 @@
 import { PoolNotFoundError, TaskCancelledError, TaskDetachedError } from '../errors.ts';
 import type { ActiveCounts } from './active-counts.ts';
 import {
-  FINISHED_TASK_STATES,
   type DagRunRow,
   type Owner,
   type RunState,
@@ -32,6 +31,7 @@ import { preflightRun } from './preflight.ts';
 import { Wakeups } from './retry.ts';
 import { RunRecords } from './run-records.ts';
 import { runStateFromLeaves } from './run-state.ts';
+import { RunTable, UNDECIDED } from './run-table.ts';
 import { RunTries, TEARDOWN_RULES } from './run-tries.ts';
 import type { SlotPool } from './slots.ts';
 import { decide } from './trigger-rules.ts';
@@ -60,8 +60,7 @@ export interface DriverDeps {
   fault: (err: unknown) => boolean;
 }
 
-const NOT_STARTED: readonly TaskState[] = ['none', 'scheduled', 'queued', 'up_for_retry'];
-const UNDECIDED: ReadonlySet<TaskState> = new Set(NOT_STARTED);
+const NOT_STARTED: readonly TaskState[] = [...UNDECIDED];
 
 /** What a start attempt came to: started; gone (it cannot or need not start); no room in the process or DAG; no room in its pool. */
 type StartOutcome = 'started' | 'gone' | 'no_room' | 'pool_full';
@@ -82,14 +81,8 @@ export class RunDriver {
   private begun = false;
   private readonly records: RunRecords;
 
-  /** The run's task instance rows as the file has them (after the batch in flight commits). */
-  private rows = new Map<string, TaskInstanceRow>();
-  /** How many of `rows` are not in a finished state. */
-  private unfinished = 0;
-  /** Tasks to decide again: their upstream changed, or they wait to be scheduled. */
-  private pending = new Set<string>();
-  /** Tasks allowed to run, in the order they became so, waiting for a slot. */
-  private ready = new Set<string>();
+  /** The run's rows as this process last wrote or read them, and what waits to be decided or started. */
+  private readonly table: RunTable;
   /** Set by recover(): the tries the last owner left running are taken over in the next batch. */
   private recovering: { handedOver: boolean } | undefined;
 
@@ -109,7 +102,8 @@ export class RunDriver {
     this.dagId = run.dagId;
     this.runId = run.runId;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    const apply = (row: TaskInstanceRow) => this.apply(row);
+    this.table = new RunTable(dag.downstream);
+    const apply = (row: TaskInstanceRow) => this.table.apply(row);
     this.records = new RunRecords({ ...deps, apply }, run.dagId, run.runId);
     this.tries = new RunTries({ deps, dag, records: this.records, run: () => this.run, mayRetry: (task) => this.mayRetry(task), apply });
     this.reload();
@@ -155,9 +149,9 @@ export class RunDriver {
     if (this.recovering) {
       this.recoveredInBatch = this.recovering;
       this.recovering = undefined;
-      for (const row of [...this.rows.values()]) if (!this.tries.has(row.taskId)) this.recoverTry(row, this.recoveredInBatch.handedOver);
+      for (const row of [...this.table.rows.values()]) if (!this.tries.has(row.taskId)) this.recoverTry(row, this.recoveredInBatch.handedOver);
     }
-    for (const taskId of this.tries.writeEnds()) this.touched(taskId);
+    for (const taskId of this.tries.writeEnds()) this.table.touched(taskId);
     if (this.cancelled) {
       // Teardowns keep running through a cancel; everything else must have stopped first
       // (tries resumed in this batch are stopped as soon as it commits).
@@ -165,12 +159,12 @@ export class RunDriver {
       this.skipForCancel(this.cancelled);
     }
     do {
-      for (const taskId of this.pending) {
-        this.pending.delete(taskId);
+      for (const taskId of this.table.pending) {
+        this.table.pending.delete(taskId);
         this.decide(taskId, now);
       }
       if (!this.draining) this.startReady();
-    } while (this.pending.size);
+    } while (this.table.pending.size);
     this.finishIfDone();
   }
 
@@ -276,7 +270,7 @@ export class RunDriver {
     this.reload();
     if (run.cancelRequested && !this.cancelled) return this.cancel();
     for (const [taskId, r] of this.tries.entries()) {
-      const row = this.rows.get(taskId);
+      const row = this.table.rows.get(taskId);
       if (row && (row.state !== 'running' || row.tryNumber !== r.tryNumber)) this.tries.stop(r, 'marked', new TaskCancelledError(taskId, `set to '${row.state}' from outside`));
     }
     this.deps.kick();
@@ -284,34 +278,11 @@ export class RunDriver {
 
   /** Read the run's rows from the file; every task is decided again. */
   private reload(): void {
-    const rows = this.deps.store.tis.listForRun(this.dagId, this.runId);
-    this.rows = new Map(rows.map((r) => [r.taskId, r]));
-    this.unfinished = rows.filter((r) => !FINISHED_TASK_STATES.has(r.state)).length;
-    this.pending = new Set(this.rows.keys());
-    this.ready = new Set();
-  }
-
-  /** Take in a row as a write left it: keep counts, and decide again what it affects. */
-  private apply(row: TaskInstanceRow): void {
-    const old = this.rows.get(row.taskId);
-    this.rows.set(row.taskId, row);
-    const was = old ? FINISHED_TASK_STATES.has(old.state) : true;
-    const is = FINISHED_TASK_STATES.has(row.state);
-    if (!old) this.unfinished += is ? 0 : 1;
-    else if (was !== is) this.unfinished += was ? 1 : -1;
-    if (was !== is) for (const d of this.dag.downstream.get(row.taskId) ?? []) this.pending.add(d);
-    if (UNDECIDED.has(row.state)) this.pending.add(row.taskId);
-    else this.ready.delete(row.taskId);
-  }
-
-  /** A try of `taskId` ended here: its task and its downstream are decided again (a stopping try counted as running). */
-  private touched(taskId: string): void {
-    this.pending.add(taskId);
-    for (const d of this.dag.downstream.get(taskId) ?? []) this.pending.add(d);
+    this.table.load(this.deps.store.tis.listForRun(this.dagId, this.runId));
   }
 
   private decide(taskId: string, now: Date): void {
-    const row = this.rows.get(taskId);
+    const row = this.table.rows.get(taskId);
     if (!row) return;
     const task = this.dag.tasks.get(taskId);
     if (!task) {
@@ -322,28 +293,28 @@ export class RunDriver {
     if (row.state === 'none') {
       // A try still stopping here (marked or cleared from outside) is running, whatever its row says
       // already: a teardown must not start before what it tears down has stopped.
-      const upstream = task.upstream.map((u) => (this.tries.has(u) ? 'running' : (this.rows.get(u)?.state ?? 'success')));
+      const upstream = task.upstream.map((u) => (this.tries.has(u) ? 'running' : (this.table.rows.get(u)?.state ?? 'success')));
       const decision = decide(task.triggerRule, upstream);
       if (decision !== 'wait') this.setState(taskId, decision === 'run' ? 'scheduled' : decision, ['none']);
     } else if (row.state === 'scheduled') {
-      this.ready.add(taskId);
+      this.table.ready.add(taskId);
     } else if (row.state === 'up_for_retry') {
       const due = row.nextRetryAt ? new Date(row.nextRetryAt).getTime() - now.getTime() : 0;
-      if (due <= 0) this.ready.add(taskId);
-      else this.retryTimers.set(taskId, due, () => (this.pending.add(taskId), this.deps.kick()));
+      if (due <= 0) this.table.ready.add(taskId);
+      else this.retryTimers.set(taskId, due, () => (this.table.pending.add(taskId), this.deps.kick()));
     }
   }
 
   private setState(taskId: string, state: TaskState, from: readonly TaskState[], error?: string): void {
     const row = this.deps.store.tis.setState(this.key(taskId), state, this.deps.clock.now().toISOString(), from, error);
     if (!row) return;
-    this.apply(row);
+    this.table.apply(row);
     this.emit(taskId, state, row.tryNumber);
   }
 
   /** After a cancel, with nothing running any more: skip what had not started, teardowns excepted. */
   private skipForCancel(reason: string): void {
-    for (const row of [...this.rows.values()]) {
+    for (const row of [...this.table.rows.values()]) {
       const task = this.dag.tasks.get(row.taskId);
       if (task && TEARDOWN_RULES.has(task.triggerRule)) continue;
       if (UNDECIDED.has(row.state)) this.setState(row.taskId, 'skipped', NOT_STARTED, reason);
@@ -351,16 +322,16 @@ export class RunDriver {
   }
 
   private startReady(): void {
-    for (const taskId of this.ready) {
+    for (const taskId of this.table.ready) {
       const task = this.dag.tasks.get(taskId);
-      const row = this.rows.get(taskId);
+      const row = this.table.rows.get(taskId);
       if (!task || !row || (row.state !== 'scheduled' && row.state !== 'up_for_retry') || this.tries.has(taskId)) {
-        this.ready.delete(taskId);
+        this.table.ready.delete(taskId);
         continue;
       }
       const outcome = this.tryStart(task, row);
       if (outcome === 'no_room') return;
-      if (outcome !== 'pool_full') this.ready.delete(taskId);
+      if (outcome !== 'pool_full') this.table.ready.delete(taskId);
     }
   }
 
@@ -391,7 +362,7 @@ export class RunDriver {
     }
     counts.started(this.dagId, task.pool);
     this.undo.push(() => (slots.give(), counts.ended(this.dagId, task.pool)));
-    this.apply(started);
+    this.table.apply(started);
     this.retryTimers.clear(task.id);
     this.launches.push(this.tries.prepare(task, bound, started.tryNumber, row.maxTries, 'execute'));
     return 'started';
@@ -403,7 +374,7 @@ export class RunDriver {
     const key = this.key(ti.taskId);
     if (ti.state === 'queued') {
       const row = store.tis.setState(key, 'scheduled', clock.now().toISOString(), ['queued']);
-      if (row) this.apply(row);
+      if (row) this.table.apply(row);
     }
     if (ti.state !== 'running') return;
     const task = this.dag.tasks.get(ti.taskId);
@@ -418,7 +389,7 @@ export class RunDriver {
     }
     const adopted = task && bound?.resume ? store.tis.adoptTry(key, ti.tryNumber, owner, isoAfter(clock, this.deps.leaseMs)) : undefined;
     if (task && bound && adopted) {
-      this.apply(adopted);
+      this.table.apply(adopted);
       store.logs.append(key, ti.tryNumber, handedOver ? 'info' : 'warn', 'orch', `${what}; resuming it in pid ${owner.pid}`, clock.now().toISOString());
       slots.take();
       counts.started(this.dagId, task.pool);
@@ -453,8 +424,8 @@ export class RunDriver {
   }
 
   private finishIfDone(): void {
-    if (this.finished || this.draining || this.unfinished > 0 || this.tries.busy) return;
-    const state = this.cancelled ? 'failed' : runStateFromLeaves(this.dag, new Map([...this.rows].map(([id, r]) => [id, r.state])));
+    if (this.finished || this.draining || this.table.unfinished > 0 || this.tries.busy) return;
+    const state = this.cancelled ? 'failed' : runStateFromLeaves(this.dag, this.table.states());
     this.records.finishRun(state, this.cancelled ? 'cancelled' : undefined);
     this.outcome = state;
   }
