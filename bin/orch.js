@@ -2,8 +2,15 @@
 // The CLI is TypeScript run through tsx, the same loader that imports DAG files, so a
 // fresh clone needs no build step. The DAG module hooks go in first: `orch/sdk` in a DAG
 // file, wherever it lives, is then the very SDK module this process runs.
-import { installDagModuleHooks } from '../src/core/dags/dag-modules.cjs';
+import { readFileSync } from 'node:fs';
 
-await installDagModuleHooks();
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv);
+// `orch --version` needs nothing but package.json: answered before any loader starts.
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+} else {
+  const { installDagModuleHooks } = await import('../src/core/dags/dag-modules.cjs');
+  await installDagModuleHooks();
+  const { main } = await import('../src/cli/main.ts');
+  process.exitCode = await main(process.argv);
+}

@@ -1,7 +1,9 @@
 /** Bad flags and values: one `error ORCH_USAGE: …` line, the command's usage line, exit 2, never a stack trace. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orch } from '../helpers/cli.ts';
-import { workspace, type Workspace } from '../helpers/dags.ts';
+import { REPO, workspace, type Workspace } from '../helpers/dags.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 let ws: Workspace;
 beforeAll(() => {
@@ -10,6 +12,16 @@ beforeAll(() => {
 afterAll(() => ws.cleanup());
 
 const STACK = /^\s+at .+:\d+:\d+\)?$/m;
+
+describe('the version', () => {
+  it('orch --version and -V print the version in package.json and nothing else', async () => {
+    const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await orch(ws, [flag]);
+      expect(r).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
+    }
+  });
+});
 
 describe('usage errors', () => {
   it('orch engine --port abc exits 2 with the usage line, not a stack trace', async () => {
