@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { LONG_POLL_HEADER } from '../../src/integrations/livy/statements.ts';
 
 interface FakeStatement {
   id: number;
@@ -54,7 +55,7 @@ export async function startStandIn(options: { longPoll: boolean; logLinesPerSeco
   const send = (res: ServerResponse, status: number, body: unknown) => {
     const text = JSON.stringify(body);
     const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) };
-    if (options.longPoll) headers['x-orch-long-poll-ms'] = String(LONG_POLL_MAX_MS);
+    if (options.longPoll) headers[LONG_POLL_HEADER] = String(LONG_POLL_MAX_MS);
     res.writeHead(status, headers).end(text);
   };
 

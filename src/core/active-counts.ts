@@ -16,8 +16,6 @@ export class ActiveCounts {
   private othersByPool = new Map<string, number>();
   private poolSlots = new Map<string, number>();
   private readonly dataVersion: Database.Statement;
-  private readonly othersQuery: Database.Statement;
-  private readonly poolsQuery: Database.Statement;
   /** The data_version last read, or undefined when the counts must be read again. */
   private seen: unknown;
 
@@ -27,13 +25,6 @@ export class ActiveCounts {
   ) {
     // Statements of its own: data_version is plucked, which a shared cached statement must not be.
     this.dataVersion = store.db.prepare('PRAGMA data_version').pluck();
-    this.othersQuery = store.db.prepare(
-      `SELECT dag_id AS dagId, pool, count(*) AS n FROM task_instance
-       WHERE state IN ('queued', 'running') AND (lease_expires_at IS NULL OR lease_expires_at > ?)
-         AND (owner_id IS NULL OR owner_id <> ?)
-       GROUP BY dag_id, pool`,
-    );
-    this.poolsQuery = store.db.prepare('SELECT name, slots FROM pool');
   }
 
   /** Read other processes' counts again at the next check (a heartbeat: leases may have run out). */
@@ -47,13 +38,13 @@ export class ActiveCounts {
     if (version === this.seen) return;
     const byDag = new Map<string, number>();
     const byPool = new Map<string, number>();
-    for (const row of this.othersQuery.all(now, this.ownerId) as { dagId: string; pool: string; n: number }[]) {
+    for (const row of this.store.tis.activeHeldByOthers(this.ownerId, now)) {
       byDag.set(row.dagId, (byDag.get(row.dagId) ?? 0) + row.n);
       byPool.set(row.pool, (byPool.get(row.pool) ?? 0) + row.n);
     }
     this.othersByDag = byDag;
     this.othersByPool = byPool;
-    this.poolSlots = new Map((this.poolsQuery.all() as { name: string; slots: number }[]).map((p) => [p.name, p.slots]));
+    this.poolSlots = this.store.dags.pools();
     this.seen = version;
   }
 

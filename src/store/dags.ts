@@ -31,6 +31,11 @@ export class DagStore {
       .run(dagId, paused ? 1 : 0);
   }
 
+  /** Every pool and its slots. */
+  pools(): Map<string, number> {
+    return new Map((prepared(this.db, `SELECT name, slots FROM pool`).all() as { name: string; slots: number }[]).map((p) => [p.name, p.slots]));
+  }
+
   /** Slots of a pool, or undefined when it is not defined. */
   poolSlots(name: string): number | undefined {
     const row = prepared(this.db, `SELECT slots FROM pool WHERE name = ?`).get(name) as { slots: number } | undefined;

@@ -32,23 +32,16 @@ export class TaskInstanceStore {
   }
 
   /**
-   * Task instances of a DAG holding a slot (queued or running), across all its runs and all
-   * processes. A running try whose lease ran out holds none: its process is gone, and its
-   * run waits to be adopted — it must not block other runs meanwhile.
+   * Task instances holding a slot (queued or running) that `ownerId` does not run, counted per
+   * DAG and pool, across all runs and processes. A running try whose lease ran out holds none:
+   * its process is gone, and its run waits to be adopted — it must not block other runs meanwhile.
    */
-  countActiveForDag(dagId: string, now: string): number {
-    return (
-      prepared(this.db, `SELECT count(*) AS n FROM task_instance WHERE dag_id = ? AND state IN ('queued', 'running') AND ${LIVE}`)
-        .get(dagId, now) as { n: number }
-    ).n;
-  }
-
-  /** Task instances holding a slot of `pool`, as countActiveForDag counts them. */
-  countActiveInPool(pool: string, now: string): number {
-    return (
-      prepared(this.db, `SELECT count(*) AS n FROM task_instance WHERE pool = ? AND state IN ('queued', 'running') AND ${LIVE}`)
-        .get(pool, now) as { n: number }
-    ).n;
+  activeHeldByOthers(ownerId: string, now: string): { dagId: string; pool: string; n: number }[] {
+    return prepared(this.db, 
+      `SELECT dag_id AS dagId, pool, count(*) AS n FROM task_instance
+       WHERE state IN ('queued', 'running') AND ${LIVE} AND (owner_id IS NULL OR owner_id <> ?)
+       GROUP BY dag_id, pool`,
+    ).all(now, ownerId) as { dagId: string; pool: string; n: number }[];
   }
 
   /**
