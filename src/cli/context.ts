@@ -6,11 +6,8 @@ import type { DagDefinition } from '../core/dags/definition.ts';
 import { databaseFailure } from '../core/database-failure.ts';
 import { DagBag } from '../core/dags/loader.ts';
 import type { Logger } from '../core/logging.ts';
-import { Scheduler } from '../core/scheduler.ts';
+import type { Scheduler } from '../core/scheduler.ts';
 import { UnknownDagError } from '../errors.ts';
-import { backendsFrom } from '../operators/cluster/backends.ts';
-import { reapClusters } from '../operators/cluster/reaper.ts';
-import { builtinOperators } from '../operators/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { DagsFolderMissingError } from './errors.ts';
 
@@ -27,8 +24,8 @@ export interface CliContext {
   knownDag(dagId: string): Promise<DagDefinition | undefined>;
   /** Throw when the DAGs folder does not exist, naming where the setting came from. */
   requireDagsFolder(): void;
-  /** A scheduler over this store and DAG bag, sized by the config. */
-  scheduler(logger: Logger): Scheduler;
+  /** A scheduler over this store and DAG bag, sized by the config (loaded on demand: reading commands never need it). */
+  scheduler(logger: Logger): Promise<Scheduler>;
   close(): void;
 }
 
@@ -38,14 +35,21 @@ let openedDbFile: string | undefined;
 /** The database file this process opened through openContext, if any. */
 export const openedDatabase = (): string | undefined => openedDbFile;
 
-/** Open config, store and (when `loadDags`) the DAG bag. */
-export async function openContext(overrides: ConfigOverrides = {}, loadDags = true): Promise<CliContext> {
+/**
+ * Open config, store and (when `loadDags`) the DAG bag. `rescans`: the command keeps
+ * rescanning the DAGs folder (scheduler, web), so the bag keeps its import worker.
+ */
+export async function openContext(overrides: ConfigOverrides = {}, loadDags = true, rescans = false): Promise<CliContext> {
   const config = loadConfig(overrides);
   openedDbFile = config.dbFile;
   const store = openStoreExplained(config.dbFile, config.synchronous);
   // Only when it changed: commands that merely read must work on a read-only database.
   for (const [name, slots] of Object.entries(config.pools)) if (store.dags.poolSlots(name) !== slots) store.dags.setPool(name, slots);
-  const dagBag = new DagBag(config.dagsFolder, { importTimeoutMs: config.dagImportTimeoutMs, importTimeoutsMs: config.dagImportTimeoutsMs });
+  const dagBag = new DagBag(config.dagsFolder, {
+    importTimeoutMs: config.dagImportTimeoutMs,
+    importTimeoutsMs: config.dagImportTimeoutsMs,
+    keepImportWorker: rescans,
+  });
   // Reading commands write nothing: the scheduler and createRun record the DAGs they use.
   let loaded = loadDags;
   if (loadDags) await dagBag.refresh();
@@ -82,8 +86,14 @@ export async function openContext(overrides: ConfigOverrides = {}, loadDags = tr
       return requireDag(dagId, withRuns);
     },
     requireDagsFolder,
-    scheduler: (logger) =>
-      new Scheduler({
+    async scheduler(logger) {
+      const [{ Scheduler }, { builtinOperators }, { backendsFrom }, { reapClusters }] = await Promise.all([
+        import('../core/scheduler.ts'),
+        import('../operators/index.ts'),
+        import('../operators/cluster/backends.ts'),
+        import('../operators/cluster/reaper.ts'),
+      ]);
+      return new Scheduler({
         store,
         dagBag,
         registry: builtinOperators(config),
@@ -92,8 +102,12 @@ export async function openContext(overrides: ConfigOverrides = {}, loadDags = tr
         parallelism: config.parallelism,
         heartbeatMs: config.heartbeatMs,
         leaseMs: config.leaseMs,
-      }),
-    close: () => store.close(),
+      });
+    },
+    close: () => {
+      void dagBag.close();
+      store.close();
+    },
   };
 }
 

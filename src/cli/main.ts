@@ -9,19 +9,33 @@ import { orchVersion } from '../util/version.ts';
 import { databaseFailure } from '../core/database-failure.ts';
 import { takeExitCode } from './action.ts';
 import { openedDatabase } from './context.ts';
-import { registerDagCommands } from './commands/dags.ts';
-import { registerEngineCommand } from './commands/engine.ts';
-import { registerSampleCommand } from './commands/sample.ts';
-import { registerLogsCommand } from './commands/logs.ts';
-import { registerRunCommands } from './commands/run.ts';
-import { registerRunsCommands } from './commands/runs.ts';
-import { registerSchedulerCommand } from './commands/scheduler.ts';
-import { registerTasksCommands } from './commands/tasks-test.ts';
-import { registerWebCommands } from './commands/web.ts';
 
 export interface GlobalOptions {
   dagsFolder?: string;
 }
+
+type Register = (program: Command, global: () => GlobalOptions) => void;
+
+/**
+ * Each top-level command and the module that declares it. A command loads only its own
+ * module and what that imports, so `orch dags list` never loads the web server, the Livy
+ * client or DuckDB; help and unknown commands load them all.
+ */
+const COMMAND_MODULES: Record<string, () => Promise<Register>> = {
+  dags: async () => (await import('./commands/dags.ts')).registerDagCommands,
+  run: async () => (await import('./commands/run.ts')).registerRunCommands,
+  runs: async () => (await import('./commands/runs.ts')).registerRunsCommands,
+  logs: async () => (await import('./commands/logs.ts')).registerLogsCommand,
+  tasks: async () => (await import('./commands/tasks-test.ts')).registerTasksCommands,
+  scheduler: async () => (await import('./commands/scheduler.ts')).registerSchedulerCommand,
+  web: async () => (await import('./commands/web.ts')).registerWebCommands,
+  engine: async () => (await import('./commands/engine.ts')).registerEngineCommand,
+  sample: async () => (await import('./commands/sample.ts')).registerSampleCommand,
+};
+/** Commands declared by another command's module. */
+const SAME_MODULE: Record<string, string> = { trigger: 'run', standalone: 'web' };
+/** Commands that scan the DAGs folder first thing: their import worker starts while they load. */
+const SCANS_DAGS: ReadonlySet<string> = new Set(['dags', 'run', 'trigger', 'tasks', 'scheduler', 'web', 'standalone']);
 
 /** Errors that mean "you asked for something wrong" rather than "something broke": exit 2. */
 const INPUT_ERRORS: ReadonlySet<string> = new Set([
@@ -64,15 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error ORCH_USAGE: ')) })
     .showHelpAfterError('(run orch --help for usage)');
   const global = () => program.opts<GlobalOptions>();
-  registerDagCommands(program, global);
-  registerRunCommands(program, global);
-  registerRunsCommands(program, global);
-  registerLogsCommand(program, global);
-  registerTasksCommands(program, global);
-  registerSchedulerCommand(program, global);
-  registerWebCommands(program, global);
-  registerEngineCommand(program);
-  registerSampleCommand(program);
+  for (const register of await commandModules(argv)) register(program, global);
   showUsageAfterErrors(program);
   try {
     await program.parseAsync(argv);
@@ -89,6 +95,25 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
     return 1;
   }
+}
+
+/** The modules that declare the command in `argv`, or all of them when it names none we know. */
+async function commandModules(argv: string[]): Promise<Register[]> {
+  const name = commandName(argv.slice(2));
+  if (name && SCANS_DAGS.has(name)) (await import('../core/dags/probe.ts')).prewarmImportWorker();
+  const known = name && (SAME_MODULE[name] ?? name);
+  if (known && COMMAND_MODULES[known]) return [await COMMAND_MODULES[known]()];
+  return Promise.all(Object.values(COMMAND_MODULES).map((load) => load()));
+}
+
+/** The first word of `args` that is not a global option or its value. */
+function commandName(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--dags-folder') i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
 }
 
 /**

@@ -3,8 +3,11 @@
  * otherwise (for files and log shippers); `ORCH_LOG_FORMAT=pretty|json` forces either.
  * Task lines go to SQLite per try (see task-context.ts) and are echoed here at debug level.
  */
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+
+// Loaded only for a terminal: most commands never print a log line, and it is slow to load.
+const loadPretty = (): typeof import('pino-pretty') => createRequire(import.meta.url)('pino-pretty');
 
 export type { Logger };
 
@@ -34,7 +37,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (!usePretty) return pino({ level, base: { pid: process.pid } }, destination as pino.DestinationStream);
   return pino(
     { level },
-    pretty({
+    loadPretty()({
       destination: destination as NodeJS.WritableStream & { fd?: number },
       sync: true,
       colorize: (destination as { isTTY?: boolean }).isTTY === true,

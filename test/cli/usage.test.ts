@@ -23,6 +23,18 @@ describe('the version', () => {
   });
 });
 
+describe('help', () => {
+  it('orch --help lists every command, and a command given after the global options still runs', async () => {
+    const help = await orch(ws, ['--help']);
+    expect(help.code).toBe(0);
+    for (const command of ['dags', 'run', 'trigger', 'runs', 'logs', 'tasks', 'scheduler', 'web', 'standalone', 'engine', 'sample']) {
+      expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
+    const list = await orch(ws, ['--dags-folder', ws.dags, 'runs', 'list']);
+    expect(list).toMatchObject({ code: 0, stderr: '' });
+  });
+});
+
 describe('usage errors', () => {
   it('orch engine --port abc exits 2 with the usage line, not a stack trace', async () => {
     const r = await orch(ws, ['engine', '--port', 'abc']);

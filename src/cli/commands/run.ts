@@ -61,7 +61,7 @@ async function runInForeground(ctx: CliContext, dagId: string, conf: Record<stri
     process.stderr.write(`note: ${dag.id} is paused, so the scheduler starts none of its runs; orch run runs it anyway (orch unpause ${dag.id} to resume scheduling)\n`);
   }
   const logger = createLogger({ level: process.env.ORCH_LOG_LEVEL ?? 'warn' });
-  const scheduler = ctx.scheduler(logger);
+  const scheduler = await ctx.scheduler(logger);
   const display = new ProgressDisplay(process.stdout, [...dag.tasks.keys()], dag.id);
   let runId: string | undefined;
   let followed = false;

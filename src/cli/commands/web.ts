@@ -9,7 +9,6 @@ import { loadConfig } from '../../core/config.ts';
 import { createLogger, type Logger } from '../../core/logging.ts';
 import type { Scheduler } from '../../core/scheduler.ts';
 import { DatabaseError, OrchError } from '../../errors.ts';
-import { buildServer } from '../../server/app.ts';
 import { isLoopbackHost } from '../../server/auth.ts';
 import { action } from '../action.ts';
 import { openContext } from '../context.ts';
@@ -58,10 +57,12 @@ async function serve(mode: Mode, opts: { port?: number; host?: string }, globals
   const portNumber = opts.port ?? settings.port;
   // Refused before anything is opened: nothing must listen, even for a moment.
   if (!isLoopbackHost(host) && !settings.auth) throw new WebAuthRequiredError(host);
-  const ctx = await openContext(globals);
+  const ctx = await openContext(globals, true, true);
   const logger = createLogger();
   for (const e of ctx.dagBag.errors()) logger.error({ file: e.file, code: e.code }, e.message);
-  const scheduler = mode === 'standalone' ? ctx.scheduler(logger) : undefined;
+  const scheduler = mode === 'standalone' ? await ctx.scheduler(logger) : undefined;
+  // Fastify and the UI's routes load only for the commands that serve.
+  const { buildServer } = await import('../../server/app.ts');
   const app = await buildServer({
     store: ctx.store,
     dagBag: ctx.dagBag,
