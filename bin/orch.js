@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx, the same loader that imports DAG files, so a
-// fresh clone needs no build step. The DAG module hooks go in first: `orch/sdk` in a DAG
-// file, wherever it lives, is then the very SDK module this process runs.
+// The CLI is TypeScript loaded through orch's own module hooks, the same that import DAG
+// files, so a fresh clone needs no build step: each .ts file is compiled by esbuild once and
+// kept under orch's home (cache/compiled). The hooks go in first: `orch/sdk` in a DAG file,
+// wherever it lives, is then the very SDK module this process runs.
 import { readFileSync } from 'node:fs';
 
 // `orch --version` needs nothing but package.json: answered before any loader starts.

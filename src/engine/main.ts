@@ -1,6 +1,6 @@
 /**
  * Stand-alone entry of the engine, for running it as its own process without the CLI
- * (`node --import tsx src/engine/main.ts --port 8998`); `orch engine` takes the same flags.
+ * (in a checkout, with the dev dependencies: `node --import tsx src/engine/main.ts --port 8998`); `orch engine` takes the same flags.
  */
 import { parseEngineArgs } from './args.ts';
 import { runEngineCommand } from './index.ts';

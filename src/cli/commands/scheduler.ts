@@ -11,7 +11,7 @@ export function registerSchedulerCommand(program: Command, global: () => GlobalO
     .command('scheduler')
     .description('run the scheduler: create runs from cron schedules, start triggered runs, finish orphaned ones')
     .action(action(async () => {
-      const ctx = await openContext(global());
+      const ctx = await openContext(global(), true, true);
       const logger = createLogger();
       try {
         ctx.requireDagsFolder();
@@ -20,7 +20,7 @@ export function registerSchedulerCommand(program: Command, global: () => GlobalO
         logger.warn(`${(err as Error).message}; no DAG runs until it exists`);
       }
       for (const e of ctx.dagBag.errors()) logger.error({ file: e.file, code: e.code }, e.message);
-      const scheduler = ctx.scheduler(logger);
+      const scheduler = await ctx.scheduler(logger);
       const stop = new AbortController();
       const onSignal = (sig: string) => {
         logger.info(

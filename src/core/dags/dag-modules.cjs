@@ -1,39 +1,57 @@
-// How orch imports DAG files, the same in the CLI process and in the import-probe worker:
-// TypeScript through tsx, plus resolve-hook.mjs (`orch/sdk` from any folder; edited
-// helpers reloaded). CommonJS on purpose: its import() is Node's own even when the caller
-// runs inside Vitest, which rewrites import() in ES modules and would resolve DAG files
-// through Vite, without these hooks.
+// How orch loads TypeScript — its own source and DAG files — the same in the CLI process,
+// the import-probe worker and task worker threads: module-hooks.mjs compiles `.ts` files
+// (cached under orch's home), maps `orch/sdk` from any folder and reloads edited helpers.
+// CommonJS on purpose: its import() is Node's own even when the caller runs inside Vitest,
+// which rewrites import() in ES modules and would resolve DAG files through Vite, without
+// these hooks.
 'use strict';
 const { register, registerHooks } = require('node:module');
+const { readFileSync } = require('node:fs');
 const { pathToFileURL } = require('node:url');
-const { join } = require('node:path');
+const { join, resolve } = require('node:path');
 
 const INSTALLED = Symbol.for('orch.dagModuleHooks');
 const LOAD_MARK = 'orch-dag-load';
 
-/** Register tsx and the DAG resolve hook in this thread, once. */
+/** Register the TypeScript and DAG module hooks in this thread, once. */
 function installDagModuleHooks() {
   globalThis[INSTALLED] ??= install();
   return globalThis[INSTALLED];
 }
 
 async function install() {
-  // tsx's CommonJS build of this API cannot find its own hooks file; its ES build can.
-  const tsx = await import('tsx/esm/api');
-  tsx.register();
+  // Stack traces name the line in the .ts file, not in the compiled output.
+  process.setSourceMapsEnabled(true);
+  const synchronous = typeof registerHooks === 'function';
   const data = {
     sdkUrl: pathToFileURL(join(__dirname, '../../sdk/index.ts')).href,
     orchSource: pathToFileURL(join(__dirname, '../..')).href + '/',
+    cacheDir: join(orchHome(), 'cache', 'compiled'),
+    synchronous,
   };
-  // Installed after tsx so that it runs first (hooks run last-registered first, and
-  // synchronous hooks before asynchronous ones): `orch/sdk` never reaches tsx's lookup.
-  if (typeof registerHooks === 'function') {
-    const hook = await import('./resolve-hook.mjs');
-    hook.initialize(data);
-    registerHooks({ resolve: hook.resolve });
+  // In-thread synchronous hooks where Node has them (22.15+); else the hooks thread.
+  if (synchronous) {
+    const hooks = await import('./module-hooks.mjs');
+    hooks.initialize(data);
+    registerHooks({ resolve: hooks.resolve, load: hooks.load });
   } else {
-    register('./resolve-hook.mjs', pathToFileURL(__filename), { data });
+    register('./module-hooks.mjs', pathToFileURL(__filename), { data });
   }
+}
+
+/**
+ * orch's home as the config resolves it (ORCH_HOME, else `home` in the config file, else
+ * ./.orch), read here because these hooks go in before the config can be loaded.
+ */
+function orchHome() {
+  if (process.env.ORCH_HOME) return resolve(process.env.ORCH_HOME);
+  try {
+    const home = JSON.parse(readFileSync(process.env.ORCH_CONFIG ?? 'orch.config.json', 'utf8')).home;
+    if (typeof home === 'string') return resolve(home);
+  } catch {
+    // No config file, or one the config loader will report on.
+  }
+  return resolve('.orch');
 }
 
 /** Import a DAG file; a new `load` number imports it (and its own helper modules) afresh. */

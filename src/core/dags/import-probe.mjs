@@ -10,10 +10,10 @@ await installDagModuleHooks();
 const { isDag } = await import('orch/sdk');
 parentPort.postMessage({ ready: true });
 
-parentPort.on('message', async ({ file }) => {
+parentPort.on('message', async ({ file, load }) => {
   try {
-    // The worker lives for one scan of the folder, so one load number is enough.
-    const mod = await importDagFile(file, 0);
+    // The same load number as the scheduler's import: a worker kept between scans imports an edited file afresh.
+    const mod = await importDagFile(file, load);
     const dagExports = Object.entries(mod).filter(([, v]) => isDag(v));
     parentPort.postMessage({ file, ok: true, dagExports: dagExports.map(([k]) => k) });
   } catch (err) {

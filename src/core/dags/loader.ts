@@ -2,7 +2,8 @@
  * The DAG bag: finds `*.ts` files in the DAGs folder, imports each (first in a probe
  * worker with a time limit, then for real), validates what they export, and keeps the
  * result per file so that a broken file never hides the others. `refresh()` picks up
- * added, edited and removed files.
+ * added, edited and removed files. Files are compiled once (see module-hooks.mjs), and
+ * the real import of one file overlaps the probe of the next.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -10,7 +11,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { DagImportError, DagValidationError, type OrchError } from '../../errors.ts';
 import { isDag } from '../../sdk/index.ts';
 import type { DagDefinition } from './definition.ts';
-import { probeFiles, type ProbeResult } from './probe.ts';
+import { ImportProber, type ProbeResult } from './probe.ts';
 import { validateDag } from './validate.ts';
 
 const { importDagFile } = createRequire(import.meta.url)('./dag-modules.cjs') as {
@@ -38,6 +39,12 @@ export interface DagBagOptions {
   importTimeoutMs?: number;
   /** Limits for single files, by file name in the folder (`{ 'train.ts': 120_000 }`). */
   importTimeoutsMs?: Record<string, number>;
+  /**
+   * Keep the import worker between refreshes, for a process that rescans the folder (the
+   * scheduler, the web server): an edited file then reloads without a worker start-up.
+   * close() ends it.
+   */
+  keepImportWorker?: boolean;
 }
 
 export class DagBag {
@@ -47,11 +54,13 @@ export class DagBag {
   private files = new Map<string, FileEntry>();
   private byId = new Map<string, DagDefinition>();
   private duplicateErrors: OrchError[] = [];
+  private readonly prober: ImportProber;
 
   constructor(folder: string, options: DagBagOptions = {}) {
     this.folder = resolve(folder);
     this.importTimeoutMs = options.importTimeoutMs ?? 30_000;
     this.importTimeoutsMs = options.importTimeoutsMs ?? {};
+    this.prober = new ImportProber(options.keepImportWorker);
   }
 
   /** Re-scan the folder; import new and changed files, forget removed ones. */
@@ -63,11 +72,16 @@ export class DagBag {
       return !known || known.mtimeMs !== st.mtimeMs || known.size !== st.size;
     });
     if (changed.length) {
-      const probes = await probeFiles(changed.map(([f]) => f), (f) => this.timeoutFor(f));
       const load = ++loads;
-      for (const [file, st] of changed) this.files.set(file, { ...st, ...(await this.load(file, probes.get(file)!, load)) });
+      const probes = this.prober.probeAll(changed.map(([f]) => f), (f) => this.timeoutFor(f), load);
+      for (const [file, st] of changed) this.files.set(file, { ...st, ...(await this.load(file, await probes.get(file)!, load)) });
     }
     this.index();
+  }
+
+  /** End the import worker kept by `keepImportWorker`. */
+  close(): Promise<void> {
+    return this.prober.close();
   }
 
   get(dagId: string): DagDefinition | undefined {

@@ -1,9 +1,9 @@
 /**
- * Imports DAG files in worker threads before orch imports them for real, so that a file
+ * Imports DAG files in a worker thread before orch imports them for real, so that a file
  * that throws, exits or never finishes importing costs a terminated worker instead of a
  * frozen scheduler. Each file has its own time limit, counted from the moment a warmed-up
- * worker takes it: a worker's start-up (tsx, esbuild, the SDK and zod) is never charged to
- * a file, so a busy host does not turn a slow start into a vanished DAG.
+ * worker takes it: a worker's start-up (the module hooks, the SDK and zod) is never charged
+ * to a file, so a busy host does not turn a slow start into a vanished DAG.
  */
 import { Worker } from 'node:worker_threads';
 
@@ -30,6 +30,8 @@ class ProbeWorker {
   /** Start a worker and wait until it has loaded everything a DAG file needs. */
   static start(): Promise<ProbeWorker> {
     const worker = new Worker(new URL('./import-probe.mjs', import.meta.url));
+    // A worker never holds the process open by itself: whoever waits on it holds a timer.
+    worker.unref();
     return new Promise((resolve, reject) => {
       const settle = (err?: Error) => {
         worker.off('message', onMessage).off('error', settle).off('exit', onExit);
@@ -42,8 +44,8 @@ class ProbeWorker {
     });
   }
 
-  /** Import `file` in this worker; after `timeoutMs` the worker is terminated. */
-  probe(file: string, timeoutMs: number): Promise<ProbeResult> {
+  /** Import `file` (as load number `load`) in this worker; after `timeoutMs` the worker is terminated. */
+  probe(file: string, timeoutMs: number, load: number): Promise<ProbeResult> {
     const w = this.worker;
     return new Promise((resolve) => {
       const finish = (result: ProbeResult, terminate = false) => {
@@ -59,7 +61,7 @@ class ProbeWorker {
       const onExit = (code: number) =>
         finish({ file, ok: false, message: `the file ended the import worker (exit code ${code}); a DAG file must not call process.exit()` });
       w.on('message', onMessage).on('error', onError).on('exit', onExit);
-      w.postMessage({ file });
+      w.postMessage({ file, load });
     });
   }
 
@@ -69,29 +71,77 @@ class ProbeWorker {
   }
 }
 
+/** A worker started ahead of need (see prewarmImportWorker), taken by the first prober. */
+let prewarmed: Promise<ProbeWorker> | undefined;
+
 /**
- * Probe `files` one after the other in one worker; `timeoutMs(file)` is each file's import
- * limit. A worker that timed out or died is replaced for the next file. One worker, not a
- * pool: a worker's start-up costs far more than importing a typical DAG file, so a second
- * one made `orch dags list` slower even with a dozen files.
+ * Start the import worker now, so that its start-up overlaps whatever the process loads
+ * before it scans the DAGs folder. Unused, it never holds the process open.
  */
-export async function probeFiles(files: string[], timeoutMs: (file: string) => number): Promise<Map<string, ProbeResult>> {
-  const results = new Map<string, ProbeResult>();
-  let worker: ProbeWorker | undefined;
-  try {
+export function prewarmImportWorker(): void {
+  prewarmed ??= ProbeWorker.start();
+  prewarmed.catch(() => {}); // A failed start is reported by the prober that takes it.
+}
+
+/**
+ * Probes files one after the other in one worker; a worker that timed out or died is
+ * replaced for the next file. One worker, not a pool: a worker's start-up costs far more
+ * than importing a typical DAG file. With `keep`, the worker stays between scans (for a
+ * scheduler that rescans the folder: a changed file is then probed at once); else it ends
+ * after each scan.
+ */
+export class ImportProber {
+  private worker: Promise<ProbeWorker> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly keep = false) {}
+
+  /**
+   * Probe `files` in order; each file's result is ready as soon as that file is done, so
+   * the caller can import one while the next is probed. `timeoutMs(file)` is its limit.
+   */
+  probeAll(files: string[], timeoutMs: (file: string) => number, load: number): Map<string, Promise<ProbeResult>> {
+    const results = new Map<string, Promise<ProbeResult>>();
     for (const file of files) {
-      if (!worker?.alive) {
-        try {
-          worker = await ProbeWorker.start();
-        } catch (err) {
-          results.set(file, { file, ok: false, message: `could not start the import worker: ${(err as Error).message}` });
-          continue;
-        }
-      }
-      results.set(file, await worker.probe(file, timeoutMs(file)));
+      const result = this.queue.then(() => this.probeOne(file, timeoutMs(file), load));
+      results.set(file, result);
+      this.queue = result;
     }
-  } finally {
-    if (worker?.alive) await worker.terminate();
+    if (!this.keep) this.queue = this.queue.then(() => this.close());
+    return results;
   }
-  return results;
+
+  /** End the worker, if one runs. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    const w = await worker?.catch(() => undefined);
+    if (w?.alive) await w.terminate();
+  }
+
+  private async probeOne(file: string, timeoutMs: number, load: number): Promise<ProbeResult> {
+    let worker: ProbeWorker;
+    try {
+      worker = await this.liveWorker();
+    } catch (err) {
+      return { file, ok: false, message: `could not start the import worker: ${(err as Error).message}` };
+    }
+    return worker.probe(file, timeoutMs, load);
+  }
+
+  private async liveWorker(): Promise<ProbeWorker> {
+    const current = await this.worker?.catch(() => undefined);
+    if (current?.alive) return current;
+    this.worker = prewarmed ?? ProbeWorker.start();
+    prewarmed = undefined;
+    const hold = setInterval(() => {}, 60_000); // the worker is unref'd: keep this process alive while it starts
+    try {
+      return await this.worker;
+    } catch (err) {
+      this.worker = undefined;
+      throw err;
+    } finally {
+      clearInterval(hold);
+    }
+  }
 }

@@ -4,7 +4,7 @@
  * setup the README gives.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DagBag } from '../../../src/core/dags/loader.ts';
@@ -128,6 +128,51 @@ export default d;
     write('from_helper.ts', dagFile(2));
     await bag.refresh();
     expect([...bag.get('from_helper')!.tasks.keys()]).toEqual(['one', 'two']);
+  });
+});
+
+describe('TypeScript as a DAG author writes it', () => {
+  it.each([
+    ['with a .js extension', './lib/names.js'],
+    ['without an extension', './lib/names'],
+    ['as a folder with an index.ts', './lib'],
+  ])('resolves a helper imported %s to its .ts file', async (_, specifier) => {
+    mkdirSync(join(folder, 'lib'));
+    write('lib/names.ts', `export const NAMES: string[] = ['x', 'y'];\n`);
+    write('lib/index.ts', `export { NAMES } from './names.js';\n`);
+    write('helped.ts', `import { dag } from 'orch/sdk';\nimport { NAMES } from '${specifier}';\nconst d = dag({ id: 'helped' });\nfor (const id of NAMES) d.task({ id, run: () => id });\nexport default d;\n`);
+    const bag = new DagBag(folder);
+    await bag.refresh();
+    expect(bag.errors()).toEqual([]);
+    expect([...bag.get('helped')!.tasks.keys()]).toEqual(['x', 'y']);
+  });
+});
+
+describe('compiled DAG files are kept under orch\'s home', () => {
+  const compiled = () => join(ws.home, 'cache', 'compiled');
+  const listed = (out: string) => out.split('\n').filter((l) => /^\w+\s/.test(l) && !l.startsWith('DAG_ID')).map((l) => l.split(/\s+/)[0]);
+
+  it('compiles a DAG file once and reads the kept output on the next start', async () => {
+    writeFileSync(join(ws.dags, 'cached.ts'), `import { dag } from 'orch/sdk';\nconst d = dag({ id: 'cached_dag' });\nd.task({ id: 't', run: () => 1 });\nexport default d;\n`);
+    expect(listed((await orchOk(ws, ['dags', 'list'])).stdout)).toEqual(['cached_dag']);
+    const kept = readdirSync(compiled()).filter((f) => readFileSync(join(compiled(), f), 'utf8').includes('cached_dag'));
+    expect(kept).toHaveLength(1);
+    // Were it compiled again, the DAG would still be cached_dag: the kept output is what runs.
+    const file = join(compiled(), kept[0]!);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/(["'])cached_dag\1/, "'from_the_cache'"));
+    expect(listed((await orchOk(ws, ['dags', 'list'])).stdout)).toEqual(['from_the_cache']);
+    // An edit changes the key: the new source is compiled, not the stale output reused.
+    writeFileSync(join(ws.dags, 'cached.ts'), readFileSync(join(ws.dags, 'cached.ts'), 'utf8').replace("'cached_dag'", "'edited_dag'"));
+    expect(listed((await orchOk(ws, ['dags', 'list'])).stdout)).toEqual(['edited_dag']);
+  });
+
+  it('still loads every DAG when the cache folder cannot be written', async () => {
+    mkdirSync(join(ws.home, 'cache'), { recursive: true });
+    writeFileSync(compiled(), 'not a folder'); // root ignores file modes; a file in the way stops anyone
+    writeFileSync(join(ws.dags, 'plain.ts'), `import { dag } from 'orch/sdk';\nconst d = dag({ id: 'plain' });\nd.task({ id: 't', run: () => 1 });\nexport default d;\n`);
+    const r = await orchOk(ws, ['dags', 'list']);
+    expect(listed(r.stdout)).toEqual(['plain']);
+    expect(r.stderr).toBe('');
   });
 });
 

@@ -179,8 +179,12 @@ describe('DAG loader', () => {
     expect(errorFor(bag, 'helper.ts')[0]?.message).toContain('exports no DAG');
   });
 
-  it('picks up added, edited and removed files on refresh, without a restart', async () => {
-    const bag = await load();
+  it.each([
+    ['a new import worker per scan', false],
+    ['the import worker kept between scans (scheduler, web)', true],
+  ])('picks up added, edited and removed files on refresh, without a restart, with %s', async (_, keepImportWorker) => {
+    const bag = new DagBag(ws.dags, { keepImportWorker });
+    await bag.refresh();
     const extra = ws.writeDag('extra', `
       const d = dag({ id: 'extra' });
       d.task({ id: 'one', run: () => 1 });
@@ -195,6 +199,7 @@ describe('DAG loader', () => {
     rmSync(extra);
     await bag.refresh();
     expect(bag.ids()).toEqual(['good']);
+    await bag.close();
   });
 
   it('treats a missing DAGs folder as empty', async () => {
