@@ -119,6 +119,7 @@ export class Engine {
     const now = Date.now();
     await this.sessions.sweep(now);
     await this.batches.sweep(now);
+    this.memory.tick(now);
   }
 
   /** Stop every session and batch (their queries interrupted), then close the database. */

@@ -42,20 +42,37 @@ const mib = (bytes: number) => `${Math.max(1, Math.floor(bytes / 2 ** 20))}MiB`;
  * that arrive during a release are folded into one more). Best effort: a release that fails
  * (DuckDB cannot evict down to the limit right now) leaves things as they were, and the next
  * session or batch that ends tries again.
+ *
+ * A release right when a connection closes can come too early: DuckDB's worker threads may
+ * still be handing a finished query's buffers back (on a busy machine, for seconds), and
+ * nothing would release them later. So after each request the engine's reaper ticks release
+ * again for FOLLOW_UP_MS; on an engine with nothing to give back a release costs microseconds.
  */
 export class MemoryReleaser {
+  static readonly FOLLOW_UP_MS = 10_000;
   private connection: DuckDBConnection | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private closed = false;
+  private followUntil = 0;
 
   constructor(
     private readonly db: DuckDBInstance,
     private readonly memoryLimit: string,
   ) {}
 
-  /** Ask for a release; returns at once. */
-  release(): void {
+  /** Ask for a release now, and more on the next ticks; returns at once. */
+  release(now = Date.now()): void {
+    this.followUntil = now + MemoryReleaser.FOLLOW_UP_MS;
+    this.releaseNow();
+  }
+
+  /** A reaper tick: release once more while a recent request's follow-up lasts. */
+  tick(now = Date.now()): void {
+    if (now < this.followUntil) this.releaseNow();
+  }
+
+  private releaseNow(): void {
     if (this.closed) return;
     if (this.running) {
       this.again = true;
