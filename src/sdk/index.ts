@@ -14,4 +14,5 @@ export { TRIGGER_RULES } from './trigger-rules.ts';
 export { cluster, livy, codeFile, DIALECTS } from './operators.ts';
 export type * from './operators.ts';
 export type * from './types.ts';
+export type * from './emr.ts';
 export { z } from 'zod';

@@ -4,6 +4,7 @@
  */
 import { memoryLimitProblem } from './memory-limit.ts';
 import { durationMs } from './duration.ts';
+import type { EmrClusterOptions } from './emr.ts';
 import type { Duration, OperatorSpec, TaskArgs, TaskRef } from './types.ts';
 
 /** The code dialects a statement task may carry; the backend runs the first it supports. */
@@ -60,8 +61,8 @@ export interface ClusterCreateOptions {
      */
     idleTimeout?: Duration;
   };
-  /** Settings for the EMR backend (RunJobFlow). */
-  emr?: Record<string, unknown>;
+  /** The EMR cluster (RunJobFlow), over `backends.emr` in orch.config.json; strings may use `{{ params.x }}`. */
+  emr?: EmrClusterOptions;
 }
 
 export interface StatementOptions {

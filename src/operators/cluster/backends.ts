@@ -3,6 +3,7 @@ import type { OrchConfig } from '../../core/config.ts';
 import { ConfigError, OrchError } from '../../errors.ts';
 import { durationMs, type Duration } from '../../sdk/index.ts';
 import type { ClusterBackend, ClusterInfo } from './backend.ts';
+import { EmrBackend, type EmrBackendSettings } from './emr/backend.ts';
 import { EmbeddedBackend, type EmbeddedSettings } from './embedded.ts';
 import { LivyBackend, LivyUrlMissingError, checkLivyUrl, type LivyBackendSettings } from './livy-backend.ts';
 
@@ -11,12 +12,6 @@ export const BACKEND_NAMES = ['embedded', 'livy', 'emr'] as const;
 export class UnknownBackendError extends OrchError {
   constructor(name: string) {
     super('ORCH_BACKEND_UNKNOWN', `unknown backend '${name}'; use one of: ${BACKEND_NAMES.join(', ')} (--backend, ORCH_BACKEND, or "backend" in orch.config.json)`);
-  }
-}
-
-export class BackendUnavailableError extends OrchError {
-  constructor(name: string) {
-    super('ORCH_BACKEND_UNAVAILABLE', `the '${name}' backend is not available in this build of orch yet; use --backend embedded or --backend livy`);
   }
 }
 
@@ -56,7 +51,7 @@ export function backendsFrom(config: OrchConfig, env: NodeJS.ProcessEnv = proces
         });
       }
       case 'emr':
-        throw new BackendUnavailableError(name);
+        return new EmrBackend(config.backends.emr as EmrBackendSettings | undefined);
       default:
         throw new UnknownBackendError(name);
     }

@@ -44,6 +44,28 @@ export function checkLivyUrl(url: string, where: string): void {
 
 const isLoopback = (url: string) => ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
 
+/**
+ * An `orch engine` speaks Livy but runs DuckDB SQL: when the server at `info.livyUrl` is
+ * one, statements must use their duckdb code, and on this machine orch shares its files.
+ * Marks `info` so; a server that does not answer yet is left as Spark.
+ */
+export async function noteOrchEngine(ctx: TaskContext, info: ClusterInfo, options: LivyClientOptions, timeoutMs: number, otherwise: string): Promise<void> {
+  const client = new LivyClient({ ...options, timeoutMs, retry: { retries: timeoutMs >= 10_000 ? 1 : 0 } });
+  try {
+    const v = await client.version(ctx.signal);
+    if (v.revision === ENGINE_REVISION) {
+      ctx.log.info(`${info.livyUrl} is an orch engine: statements run their duckdb code`);
+      info.dialects = ['duckdb'];
+      info.localFiles = isLoopback(info.livyUrl);
+    }
+  } catch (err) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    ctx.log.warn(`could not ask ${info.livyUrl} for its version yet (${(err as Error).message}); ${otherwise}`);
+  } finally {
+    await client.close();
+  }
+}
+
 export class LivyBackend implements ClusterBackend {
   readonly name = 'livy';
   readonly dialects = ['spark', 'pyspark', 'sparksql'] as const;
@@ -56,20 +78,7 @@ export class LivyBackend implements ClusterBackend {
     checkLivyUrl(url, 'the Livy URL (ORCH_LIVY_URL or backends.livy.url)');
     ctx.log.info(`using the Livy server at ${url} (the livy backend creates nothing)`);
     const info: ClusterInfo = { backend: this.name, clusterId: url, livyUrl: url };
-    // An `orch engine` speaks Livy but runs DuckDB SQL: statements must use their duckdb code.
-    const client = new LivyClient({ ...this.livyOptions(info), timeoutMs: 10_000, retry: { retries: 1 } });
-    try {
-      const v = await client.version(ctx.signal);
-      if (v.revision === ENGINE_REVISION) {
-        ctx.log.info(`${url} is an orch engine: statements run their duckdb code`);
-        info.dialects = ['duckdb'];
-        info.localFiles = isLoopback(url);
-      }
-    } catch (err) {
-      ctx.log.warn(`could not ask ${url} for its version yet (${(err as Error).message}); wait_for_cluster will check again`);
-    } finally {
-      await client.close();
-    }
+    await noteOrchEngine(ctx, info, this.livyOptions(info), 10_000, 'wait_for_cluster will check again');
     return info;
   }
 

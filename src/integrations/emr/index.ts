@@ -1,0 +1,3 @@
+/** Amazon EMR: the calls orch makes and their errors. */
+export { EmrApi, type EmrApiOptions } from './client.ts';
+export { EmrApiError, EmrClusterEndedError, describeReason } from './errors.ts';
