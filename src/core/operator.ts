@@ -23,6 +23,36 @@ export interface OperatorImpl<O = Record<string, unknown>> {
    * dates are there; XCom is not (no upstream task has run). Must not touch a cluster.
    */
   preflight?(ctx: TaskContext, options: O): Promise<void> | void;
+  /**
+   * What the task would do, for `orch run --dry-run`: the requests in order, without sending
+   * any. `result` stands in for its XCom so later tasks can be planned (a cluster's address).
+   */
+  plan?(ctx: TaskContext, options: O, hints: PlanHints): Promise<TaskPlan> | TaskPlan;
+}
+
+/** One request (or wait) a task would make. */
+export interface PlanStep {
+  /** `EMR RunJobFlow`, `POST http://…/sessions`, `wait …`. */
+  call: string;
+  /** The request body, printed as JSON. */
+  body?: unknown;
+  /** Code or text sent as is (a statement). */
+  text?: string;
+}
+
+export interface TaskPlan {
+  steps: PlanStep[];
+  result?: unknown;
+  /** Lines for the end of the dry run, e.g. what the cluster costs. */
+  summary?: string[];
+}
+
+/** What a dry run knows beyond the DAG: how long earlier runs took. */
+export interface PlanHints {
+  /** Median duration of earlier successful runs of the DAG on this backend, if any. */
+  expectedRunMs?: number;
+  /** How many runs that median came from. */
+  expectedFrom?: number;
 }
 
 export type OperatorRegistry = ReadonlyMap<string, OperatorImpl<any>>;

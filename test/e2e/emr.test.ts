@@ -111,4 +111,13 @@ describe('transform_movielens on the emr backend', () => {
     expect(state.calls.filter((c) => c.op === 'TerminateJobFlows')).toHaveLength(1);
     expect(Object.values(state.clusters).map((c) => c.state)).toEqual(['TERMINATED']);
   });
+
+  it('fails a run with a wrong EMR setting before any cluster is created, naming the field', async () => {
+    writeFileSync(config, JSON.stringify({ backends: { emr: { region: 'eu-west-1', subnetIds: 'subnet-0abc' } } }));
+    const r = await runEmr({ source: SAMPLE, output: ws.out });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('failed (preflight check failed)');
+    expect(r.stdout).toContain('subnetIds: Invalid input: expected array, received string');
+    expect(readFakeEmr(fake).calls).toEqual([]);
+  });
 });

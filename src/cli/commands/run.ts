@@ -20,11 +20,13 @@ export function registerRunCommands(program: Command, global: () => GlobalOption
     .description('run a DAG now, in the foreground, showing progress (resumes an interrupted run of it first)')
     .option('--conf <json>', 'run conf as a JSON object, checked against the DAG params')
     .option('--backend <name>', 'cluster backend: embedded, livy or emr')
-    .action(action(async (dagId: string, opts: { conf?: string; backend?: string }) => {
+    .option('--dry-run', 'print the requests the run would make, in order (and for EMR what the cluster costs), sending none')
+    .action(action(async (dagId: string, opts: { conf?: string; backend?: string; dryRun?: boolean }) => {
       const conf = opts.conf === undefined ? undefined : parseConf(opts.conf);
       if (opts.backend) process.env.ORCH_BACKEND = opts.backend;
       const ctx = await openContext({ ...global(), backend: opts.backend });
       try {
+        if (opts.dryRun) return await dryRun(ctx, dagId, conf);
         return await runInForeground(ctx, dagId, conf);
       } finally {
         ctx.close();
@@ -46,6 +48,20 @@ export function registerRunCommands(program: Command, global: () => GlobalOption
         ctx.close();
       }
     });
+}
+
+/** Print the run's plan; exit 1 when a task cannot be planned (its error says why). */
+async function dryRun(ctx: CliContext, dagId: string, conf: Record<string, unknown> | undefined): Promise<number> {
+  const dag = ctx.requireDag(dagId);
+  const backend = [...dag.tasks.values()].some((t) => t.operatorType.startsWith('cluster.')) ? checkBackend(ctx.config) : 'none';
+  const [{ planRun }, { builtinOperators }, { formatPlan, runLengthHints }] = await Promise.all([
+    import('../../core/dry-run.ts'),
+    import('../../operators/index.ts'),
+    import('./dry-run.ts'),
+  ]);
+  const plan = await planRun(dag, conf, builtinOperators(ctx.config), runLengthHints(ctx.store, dag, backend));
+  process.stdout.write(formatPlan(dag, plan, backend));
+  return plan.tasks.some((t) => t.error || t.blockedBy) ? 1 : 0;
 }
 
 /**

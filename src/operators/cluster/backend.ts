@@ -3,6 +3,7 @@
  * the backend: it comes from `--backend`, ORCH_BACKEND or orch.config.json, and is recorded
  * in the cluster's XCom so every later task of the run uses the same one.
  */
+import type { PlanHints, PlanStep, TaskPlan } from '../../core/operator.ts';
 import type { LivyClientOptions } from '../../integrations/livy/index.ts';
 import type { ClusterCreateOptions, Dialect, TaskContext } from '../../sdk/index.ts';
 
@@ -30,6 +31,12 @@ export interface ClusterBackend {
   terminate(ctx: TaskContext, info: ClusterInfo): Promise<void>;
   /** How to reach the cluster's Livy: URL plus configured headers and auth. */
   livyOptions(info: ClusterInfo): LivyClientOptions;
+  /** Before the run starts: throw when the settings for this cluster cannot work (nothing is contacted). */
+  check?(ctx: TaskContext, options: ClusterCreateOptions): void;
+  /** For `orch run --dry-run`: the calls each lifecycle step would make, sending none. */
+  planCreate(ctx: TaskContext, options: ClusterCreateOptions, hints: PlanHints): TaskPlan & { result: ClusterInfo };
+  planWaitReady(info: ClusterInfo, timeoutMs: number): PlanStep[];
+  planTerminate(info: ClusterInfo): PlanStep[];
 }
 
 /** Kinds of session each dialect runs in. */

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { OrchError, isDetached } from '../../errors.ts';
 import { LivyClient } from '../../integrations/livy/index.ts';
 import type { ClusterCreateOptions, Duration, TaskContext } from '../../sdk/index.ts';
+import type { PlanStep, TaskPlan } from '../../core/operator.ts';
 import type { ClusterBackend, ClusterInfo } from './backend.ts';
 import { pidAlive } from '../../util/process.ts';
 import { isLiveEngine, stopEngine } from './process.ts';
@@ -127,6 +128,23 @@ export class EmbeddedBackend implements ClusterBackend {
 
   livyOptions(info: ClusterInfo) {
     return { url: info.livyUrl };
+  }
+
+  planCreate(ctx: TaskContext, options: ClusterCreateOptions): TaskPlan & { result: ClusterInfo } {
+    const idle = options.embedded?.idleTimeout ?? this.settings.idleTimeout ?? '1h';
+    const limits = [options.embedded?.memoryLimit && `memory limit ${options.embedded.memoryLimit}`, `idle timeout ${idle}`].filter(Boolean).join(', ');
+    return {
+      steps: [{ call: `start \`orch engine\` on this machine (${limits}; home ${join(this.home, 'engines', '<cluster id>')})` }],
+      result: { backend: this.name, clusterId: '<engine id>', livyUrl: 'http://127.0.0.1:<port>', localFiles: true },
+    };
+  }
+
+  planWaitReady(info: ClusterInfo, timeoutMs: number): PlanStep[] {
+    return [{ call: `GET ${info.livyUrl}/version every 200 ms until the engine answers (at most ${timeoutMs / 1000} s)` }];
+  }
+
+  planTerminate(): PlanStep[] {
+    return [{ call: 'stop the engine process (SIGTERM; SIGKILL after 15 s)' }];
   }
 
   /** The URL the engine prints once it listens; fails fast if it exits first. */

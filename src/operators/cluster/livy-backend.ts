@@ -5,6 +5,7 @@
 import { OrchError } from '../../errors.ts';
 import { LivyClient, type LivyClientOptions } from '../../integrations/livy/index.ts';
 import type { TaskContext } from '../../sdk/index.ts';
+import type { PlanStep, TaskPlan } from '../../core/operator.ts';
 import type { ClusterBackend, ClusterInfo } from './backend.ts';
 
 /** What `GET /version` of an `orch engine` reports as its revision. */
@@ -99,6 +100,20 @@ export class LivyBackend implements ClusterBackend {
 
   async terminate(ctx: TaskContext, info: ClusterInfo): Promise<void> {
     ctx.log.info(`leaving the Livy server at ${info.livyUrl} running (the livy backend does not own it)`);
+  }
+
+  planCreate(): TaskPlan & { result: ClusterInfo } {
+    const url = this.settings.url;
+    if (!url) throw new LivyUrlMissingError();
+    return { steps: [{ call: `GET ${url}/version (the livy backend creates nothing; is it an orch engine?)` }], result: { backend: this.name, clusterId: url, livyUrl: url } };
+  }
+
+  planWaitReady(info: ClusterInfo): PlanStep[] {
+    return [{ call: `GET ${info.livyUrl}/version` }, { call: `GET ${info.livyUrl}/sessions?from=0&size=1` }];
+  }
+
+  planTerminate(info: ClusterInfo): PlanStep[] {
+    return [{ call: `nothing: the Livy server at ${info.livyUrl} is not orch's to stop` }];
   }
 
   livyOptions(info: ClusterInfo): LivyClientOptions {

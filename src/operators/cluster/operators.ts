@@ -75,6 +75,9 @@ export function requireCluster(ctx: TaskContext, createTask: string): ClusterInf
 export function clusterOperators(backends: Backends): Record<string, OperatorImpl<any>> {
   const create: OperatorImpl<ClusterCreateOptions> = {
     execute: (ctx, options) => backends.current().create(ctx, options),
+    plan: (ctx, options, hints) => backends.current().planCreate(ctx, options, hints),
+    // Bad cluster settings fail the run before anything is created.
+    preflight: (ctx, options) => backends.current().check?.(ctx, options),
     async resume(ctx, options) {
       // A crash during create: reuse the cluster that try started rather than starting another.
       const found = await backends.current().reattach(ctx, options);
@@ -90,6 +93,11 @@ export function clusterOperators(backends: Backends): Record<string, OperatorImp
     },
   };
   waitReady.resume = waitReady.execute;
+  waitReady.plan = (ctx, options) => {
+    const info = clusterOf(ctx, options.cluster);
+    if (!info) throw new NoClusterError(ctx.taskId, options.cluster);
+    return { steps: backends.of(info).planWaitReady(info, durationMs(options.timeout ?? '10m')), result: info };
+  };
 
   const terminate: OperatorImpl<{ cluster: string }> = {
     async execute(ctx, options) {
@@ -106,6 +114,10 @@ export function clusterOperators(backends: Backends): Record<string, OperatorImp
     },
   };
   terminate.resume = terminate.execute;
+  terminate.plan = (ctx, options) => {
+    const info = clusterOf(ctx, options.cluster);
+    return { steps: info ? backends.of(info).planTerminate(info) : [{ call: `nothing: '${options.cluster}' would create no cluster` }] };
+  };
 
   return { 'cluster.create': create, 'cluster.waitReady': waitReady, 'cluster.terminate': terminate };
 }

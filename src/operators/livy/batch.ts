@@ -16,7 +16,7 @@ import type { BatchOptions, ExternalHandle, TaskContext } from '../../sdk/index.
 import { storeFailureKind } from '../../store/index.ts';
 import type { ClusterInfo } from '../cluster/backend.ts';
 import type { Backends } from '../cluster/backends.ts';
-import { explainLoss, requireCluster } from '../cluster/operators.ts';
+import { NoClusterError, clusterOf, explainLoss, requireCluster } from '../cluster/operators.ts';
 import { clearEarlierTries } from './earlier-work.ts';
 import { WorkGoneError, lookUp } from './errors.ts';
 import { BATCH, handleData, livyName, quietly, whileUnanswered } from './session.ts';
@@ -101,7 +101,21 @@ export function batchOperator(backends: Backends): OperatorImpl<Options> {
       await client.close();
     }
   };
-  return { execute: (ctx, o) => run(ctx, o, false), resume: (ctx, o) => run(ctx, o, true) };
+  return {
+    execute: (ctx, o) => run(ctx, o, false),
+    resume: (ctx, o) => run(ctx, o, true),
+    plan(ctx, options) {
+      const info = clusterOf(ctx, options.cluster);
+      if (!info) throw new NoClusterError(ctx.taskId, options.cluster);
+      const { cluster: _c, name: _n, ...request } = options;
+      return {
+        steps: [
+          { call: `POST ${info.livyUrl}/batches`, body: { ...request, name: livyName(ctx, ctx.tryNumber, options.name) } },
+          { call: `GET ${info.livyUrl}/batches/{id} until it ends, and its log as it grows` },
+        ],
+      };
+    },
+  };
 }
 
 /**

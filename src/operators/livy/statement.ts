@@ -20,7 +20,7 @@ import { SESSION_KIND, type ClusterInfo } from '../cluster/backend.ts';
 import type { Backends } from '../cluster/backends.ts';
 import { discardStaging, finishSwap, prepareStaging, requireStaging, swapIntoPlace } from '../cluster/local-output.ts';
 import type { PathLockOptions } from '../cluster/path-lock.ts';
-import { explainLoss, requireCluster } from '../cluster/operators.ts';
+import { NoClusterError, clusterOf, explainLoss, requireCluster } from '../cluster/operators.ts';
 import { renderTemplate } from '../template.ts';
 import { prepareCode, templateVars, type PreparedCode } from './code.ts';
 import { clearEarlierTries } from './earlier-work.ts';
@@ -51,8 +51,8 @@ interface Try {
 export const sessionName = (ctx: TaskContext, options?: Pick<Options, 'session'>, tryNumber = ctx.tryNumber) => livyName(ctx, tryNumber, options?.session?.name);
 
 export function statementOperator(backends: Backends): OperatorImpl<Options> {
-  const start = (ctx: TaskContext, options: Options): Try => {
-    const info = requireCluster(ctx, options.cluster);
+  /** The code, dialect and output of a try, worked out from the cluster's XCom; nothing is contacted. */
+  const prepare = (ctx: TaskContext, options: Options, info: ClusterInfo): Omit<Try, 'work'> => {
     const backend = backends.of(info);
     // Everything that can fail on bad input fails here, before the cluster is touched.
     const output = options.output === undefined ? undefined : outputDirs(ctx, options.output);
@@ -62,8 +62,13 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
     ctx.log.external('code', prepared.code);
     // An orch engine (duckdb) reads no object store: say so rather than relay DuckDB's `INSTALL httpfs`.
     if (prepared.dialect === 'duckdb') checkCodeIsLocal(ctx, prepared.code, where);
-    const work: Work = { client: new LivyClient(backend.livyOptions(info)), info, data: handleData(info, sessionName(ctx, options)), finished: false, released: false };
-    return { info, where, prepared, kind: SESSION_KIND[prepared.dialect], output, local: output !== undefined && info.localFiles === true, work };
+    return { info, where, prepared, kind: SESSION_KIND[prepared.dialect], output, local: output !== undefined && info.localFiles === true };
+  };
+
+  const start = (ctx: TaskContext, options: Options): Try => {
+    const info = requireCluster(ctx, options.cluster);
+    const work: Work = { client: new LivyClient(backends.of(info).livyOptions(info)), info, data: handleData(info, sessionName(ctx, options)), finished: false, released: false };
+    return { ...prepare(ctx, options, info), work };
   };
 
   /** Submit anew: inputs checked, staging emptied, a session opened, the statement run. */
@@ -149,6 +154,24 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
         if (t.local) prepareStaging(t.output!.staging_dir);
         return complete(ctx, t, await submitAndFollow(ctx, work, t.prepared.code, t.kind));
       });
+    },
+
+    plan(ctx, options) {
+      const info = clusterOf(ctx, options.cluster);
+      if (!info) throw new NoClusterError(ctx.taskId, options.cluster);
+      const t = prepare(ctx, options, info);
+      const url = info.livyUrl;
+      const { name: _prefix, ...resources } = options.session ?? {};
+      return {
+        steps: [
+          { call: `POST ${url}/sessions`, body: { ...resources, kind: t.kind, name: sessionName(ctx, options) } },
+          { call: `GET ${url}/sessions/{id} until the session is idle` },
+          { call: `POST ${url}/sessions/{id}/statements — ${t.prepared.dialect} code from ${t.prepared.source}, after a marker comment orch adds`, text: t.prepared.code },
+          { call: `GET ${url}/sessions/{id}/statements/{n} until it ends, and the session's log as it grows` },
+          ...(t.local ? [{ call: `replace ${resolve(t.output!.output_dir)} with what the statement wrote to ${resolve(t.output!.staging_dir)}` }] : []),
+          { call: `DELETE ${url}/sessions/{id}` },
+        ],
+      };
     },
 
     preflight(ctx, options) {

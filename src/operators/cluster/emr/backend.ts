@@ -11,15 +11,14 @@ import { LivyClient } from '../../../integrations/livy/index.ts';
 import { durationMs, type ClusterCreateOptions, type Duration, type TaskContext } from '../../../sdk/index.ts';
 import { renderTemplate } from '../../template.ts';
 import { templateVars } from '../../livy/code.ts';
+import type { PlanHints, PlanStep, TaskPlan } from '../../../core/operator.ts';
 import type { ClusterBackend, ClusterInfo } from '../backend.ts';
 import { noteOrchEngine } from '../livy-backend.ts';
 import { clusterName, runJobFlowRequest, TAG_RUN, TAG_DAG, compact } from './request.ts';
+import { billLines, createSteps, terminateSteps, waitReadySteps } from './plan.ts';
 import { emrSettings, hasLivy, type EmrSettings } from './settings.ts';
+import { ACTIVE_STATES, ENDED_STATES } from './states.ts';
 
-/** States a cluster never leaves: waiting on it is over. */
-export const ENDED_STATES = new Set(['TERMINATING', 'TERMINATED', 'TERMINATED_WITH_ERRORS']);
-/** States of a cluster that may still be (or become) usable. */
-export const ACTIVE_STATES = ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING'] as const;
 
 /** How long cluster.terminate waits to see TERMINATED; EMR usually takes a few minutes. */
 const TERMINATE_WAIT_MS = 30 * 60_000;
@@ -63,6 +62,10 @@ export class EmrBackend implements ClusterBackend {
     const { pollInterval: _poll, endpoint: _endpoint, ...fromConfig } = this.config;
     const fromDag = options.emr ? renderStrings(options.emr, ctx, 'emr') : undefined;
     return emrSettings(renderStrings(fromConfig, ctx, 'backends.emr') as Record<string, unknown>, fromDag as ClusterCreateOptions['emr']);
+  }
+
+  check(ctx: TaskContext, options: ClusterCreateOptions): void {
+    this.settingsFor(ctx, options);
   }
 
   async create(ctx: TaskContext, options: ClusterCreateOptions): Promise<ClusterInfo> {
@@ -156,6 +159,25 @@ export class EmrBackend implements ClusterBackend {
     } finally {
       api.close();
     }
+  }
+
+  planCreate(ctx: TaskContext, options: ClusterCreateOptions, hints: PlanHints): TaskPlan & { result: ClusterInfo } {
+    const settings = this.settingsFor(ctx, options);
+    const request = compact(runJobFlowRequest(settings, { dagId: ctx.dagId, runId: ctx.runId, taskId: ctx.taskId, name: options.name }));
+    const host = settings.livy.dns === 'private' ? '<master private DNS>' : '<master DNS>';
+    return {
+      steps: createSteps(request, this.pollCeilingMs),
+      result: { backend: this.name, clusterId: '<cluster id>', livyUrl: `${settings.livy.scheme}://${host}:${settings.livy.port}`, waitForTermination: settings.waitForTermination },
+      summary: [`EMR cluster ${request.Name} (${settings.releaseLabel}${settings.region ? `, ${settings.region}` : ''}):`, ...billLines(request, hints)],
+    };
+  }
+
+  planWaitReady(info: ClusterInfo, timeoutMs: number): PlanStep[] {
+    return waitReadySteps(info, timeoutMs, this.pollCeilingMs);
+  }
+
+  planTerminate(info: ClusterInfo): PlanStep[] {
+    return terminateSteps(info, this.pollCeilingMs);
   }
 
   private api(region: string | undefined): EmrApi {
