@@ -31,6 +31,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Register>> = {
   web: async () => (await import('./commands/web.ts')).registerWebCommands,
   engine: async () => (await import('./commands/engine.ts')).registerEngineCommand,
   sample: async () => (await import('./commands/sample.ts')).registerSampleCommand,
+  emr: async () => (await import('./commands/emr.ts')).registerEmrCommands,
 };
 /** Commands declared by another command's module. */
 const SAME_MODULE: Record<string, string> = { trigger: 'run', standalone: 'web' };

@@ -3,6 +3,7 @@
  * error (`error ORCH_USAGE: …`, the command's usage line, exit 2), never a stack trace.
  */
 import { InvalidArgumentError } from 'commander';
+import { durationMs, type Duration } from '../sdk/index.ts';
 
 /** A non-negative whole number, e.g. `--port 8998`. */
 export const integer = (flag: string) => (v: string): number => {
@@ -21,6 +22,15 @@ export const positive = (flag: string) => (v: string): number => {
 export const oneOf = (flag: string, allowed: string[]) => (v: string): string => {
   if (!allowed.includes(v)) throw new InvalidArgumentError(`${flag} must be one of ${allowed.join(', ')}, got '${v}'`);
   return v;
+};
+
+/** A duration such as `10m` or `2h`, in milliseconds. */
+export const duration = (flag: string) => (v: string): number => {
+  try {
+    return durationMs(v as Duration);
+  } catch (err) {
+    throw new InvalidArgumentError(`${flag}: ${(err as Error).message}`);
+  }
 };
 
 /** `--port`: what the OS can listen on, checked here so it is a usage error rather than a failed start. */

@@ -30,11 +30,24 @@ export async function reapClusters(store: Store, logger: Logger, backends?: Back
           logger.warn({ dag: h.dagId, run: h.runId, pid }, `stopped a leftover embedded engine of a finished run (pid ${pid})`);
           stopped++;
         }
-        // EMR clusters are reaped by the emr backend; anything else has nothing left to stop.
+        // EMR clusters are checked below (their handle is released once they have ended); anything else has nothing left to stop.
         if (h.data?.backend !== 'emr') store.handles.releaseById(h.id, new Date().toISOString());
       }),
     ),
   );
+  try {
+    // EMR clusters of finished runs still up are terminated after a grace period; the AWS SDK
+    // is loaded only when this database has recorded such a cluster.
+    if (store.handles.openOfFinishedRuns('cluster').some((h) => h.data?.backend === 'emr')) {
+      const { reapEmrOfFinishedRuns } = await import('./emr/reaper.ts');
+      const emr = (loadConfig().backends.emr ?? {}) as { region?: string; endpoint?: string };
+      for (const d of await reapEmrOfFinishedRuns(store, { region: emr.region, endpoint: emr.endpoint })) {
+        if (d.action !== 'kept') logger.warn({ dag: d.dagId, run: d.runId, cluster: d.clusterId }, `EMR cluster ${d.clusterId} ${d.action}: ${d.reason}`);
+      }
+    }
+  } catch (err) {
+    logger.warn({ err }, `could not check for leftover EMR clusters: ${(err as Error).message}`);
+  }
   try {
     await reapLivyLeftovers(store, logger, backends ?? backendsFrom(loadConfig()));
   } catch (err) {
