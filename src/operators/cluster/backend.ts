@@ -31,6 +31,11 @@ export interface ClusterBackend {
   terminate(ctx: TaskContext, info: ClusterInfo): Promise<void>;
   /** How to reach the cluster's Livy: URL plus configured headers and auth. */
   livyOptions(info: ClusterInfo): LivyClientOptions;
+  /**
+   * What became of a cluster that may be gone (terminated, capacity lost), in words with the
+   * cloud's own reason; undefined while it runs. Backends that cannot tell leave it out.
+   */
+  fate?(info: ClusterInfo, signal: AbortSignal): Promise<string | undefined>;
   /** Before the run starts: throw when the settings for this cluster cannot work (nothing is contacted). */
   check?(ctx: TaskContext, options: ClusterCreateOptions): void;
   /** For `orch run --dry-run`: the calls each lifecycle step would make, sending none. */

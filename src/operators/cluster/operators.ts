@@ -40,19 +40,6 @@ export function clusterFate(info: ClusterInfo): string | undefined {
   return `engine pid ${pid} exited${tail ? `; last lines of its log: ${tail}` : ''}`;
 }
 
-/**
- * A Livy session or batch was lost (connection refused, 404 for the session): when the
- * cluster itself is gone, say so with a non-retryable ClusterGoneError, since no retry can
- * succeed; otherwise the original error.
- */
-export function explainLoss(err: unknown, ctx: TaskContext, createTask: string, info: ClusterInfo): unknown {
-  if (err instanceof ClusterGoneError || !(err instanceof OrchError) || !LOSS_CODES.has(err.code)) return err;
-  const fate = clusterFate(info);
-  return fate ? new ClusterGoneError(ctx.taskId, createTask, info.clusterId, fate, { cause: err }) : err;
-}
-
-const LOSS_CODES = new Set(['ORCH_LIVY_SESSION_LOST', 'ORCH_LIVY_UNREACHABLE', 'ORCH_LIVY_TIMEOUT', 'ORCH_LIVY_WORK_GONE', 'ORCH_LIVY_LOOKUP_FAILED', 'ORCH_LIVY_CLEANUP_FAILED']);
-
 export class NoClusterError extends OrchError {
   override readonly retryable = false;
   constructor(taskId: string, createTask: string) {

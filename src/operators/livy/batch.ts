@@ -16,7 +16,8 @@ import type { BatchOptions, ExternalHandle, TaskContext } from '../../sdk/index.
 import { storeFailureKind } from '../../store/index.ts';
 import type { ClusterInfo } from '../cluster/backend.ts';
 import type { Backends } from '../cluster/backends.ts';
-import { NoClusterError, clusterOf, explainLoss, requireCluster } from '../cluster/operators.ts';
+import { NoClusterError, clusterOf, requireCluster } from '../cluster/operators.ts';
+import { ClusterWatch } from '../cluster/watch.ts';
 import { clearEarlierTries } from './earlier-work.ts';
 import { WorkGoneError, lookUp } from './errors.ts';
 import { BATCH, handleData, livyName, quietly, whileUnanswered } from './session.ts';
@@ -28,7 +29,9 @@ export { BATCH };
 export function batchOperator(backends: Backends): OperatorImpl<Options> {
   const run = async (ctx: TaskContext, options: Options, resuming: boolean) => {
     const info = requireCluster(ctx, options.cluster);
-    const client = new LivyClient(backends.of(info).livyOptions(info));
+    const backend = backends.of(info);
+    const watch = new ClusterWatch(backend, info, ctx, options.cluster);
+    const client = new LivyClient(backend.livyOptions(info));
     const name = livyName(ctx, ctx.tryNumber, options.name);
     let data = handleData(info, name);
     let batchId: number | undefined;
@@ -48,6 +51,7 @@ export function batchOperator(backends: Backends): OperatorImpl<Options> {
         ctx.handles.release(BATCH, done.externalId);
         return done.data!.result;
       }
+      await watch.requireUp();
       const found = resuming ? await findOwn(ctx, client, info, name, mine) : undefined;
       if (found) {
         batchId = found.batch.id;
@@ -75,7 +79,7 @@ export function batchOperator(backends: Backends): OperatorImpl<Options> {
       await client.waitForBatch(id, {
         signal: ctx.signal,
         onState: (s) => void pump().then(() => ctx.log.info(`batch ${id}: ${s}`), () => undefined),
-        onUnanswered: whileUnanswered(ctx, info, `batch ${id}`),
+        onUnanswered: whileUnanswered(ctx, watch, `batch ${id}`),
       });
       await pump();
       finished = true;
@@ -88,7 +92,7 @@ export function batchOperator(backends: Backends): OperatorImpl<Options> {
       // A write to the database failed (a full disk): nothing can record the batch's end, so it
       // is left running for the resume, which finds it by its name — as for a detached try.
       if (storeFailureKind(err)) keep = `the database could not record it (${(err as Error).message})`;
-      throw explainLoss(err, ctx, options.cluster, info);
+      throw await watch.explain(err);
     } finally {
       if (batchId !== undefined && !finished && keep) {
         quietly(() => ctx.log.warn(`batch ${batchId} is left running for the next orch process: ${keep}`));

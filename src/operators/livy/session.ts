@@ -9,12 +9,14 @@ import { isDetached } from '../../errors.ts';
 import { LivyStatementCancelledError, LivyStatementFailedError, type LivyClient, type LogPosition, type LogRead, type Outage, type Statement, type StatementOkOutput } from '../../integrations/livy/index.ts';
 import type { TaskContext } from '../../sdk/index.ts';
 import type { ClusterInfo } from '../cluster/backend.ts';
-import { clusterFate } from '../cluster/operators.ts';
+import type { ClusterWatch } from '../cluster/watch.ts';
 
 /** What one try has open on Livy, and what its session handle records (`data`). */
 export interface Work {
   client: LivyClient;
   info: ClusterInfo;
+  /** Whether the cluster is still there, asked while Livy is silent. */
+  watch: ClusterWatch;
   sessionId?: number;
   statementId?: number;
   /** The session handle's data: name, backend, engine pid, log position, and the result once known. */
@@ -75,7 +77,7 @@ export async function openSession(ctx: TaskContext, work: Work, kind: string, re
   await work.client.waitForSessionIdle(session.id, {
     signal: ctx.signal,
     onState: (s) => ctx.log.info(`session ${session.id}: ${s}`),
-    onUnanswered: whileUnanswered(ctx, work.info, `session ${session.id} to be idle`),
+    onUnanswered: whileUnanswered(ctx, work.watch, `session ${session.id} to be idle`),
   });
 }
 
@@ -101,7 +103,7 @@ export async function follow(ctx: TaskContext, work: Work, statementId: number):
   const done: Statement = await waitFollowing(work, () =>
     work.client.waitForStatement(sessionId, statementId, {
       signal: ctx.signal,
-      onUnanswered: whileUnanswered(ctx, work.info, `statement ${statementId}`),
+      onUnanswered: whileUnanswered(ctx, work.watch, `statement ${statementId}`),
       logs: reader,
       onLog: (read: LogRead) => {
         for (const note of read.dropped) ctx.log.warn(note);
@@ -173,13 +175,13 @@ export async function release(ctx: TaskContext, work: Work): Promise<void> {
 /**
  * What a wait does while Livy does not answer its polls (a restart, a gateway hiccup): say so
  * once, and keep waiting — up to the wait's window — unless the cluster is known to be gone
- * (an embedded engine that exited), which will not answer again.
+ * (an engine that exited, an EMR cluster that terminated), which will not answer again.
  */
-export function whileUnanswered(ctx: TaskContext, info: ClusterInfo, what: string): (error: Error, outage: Outage) => void {
+export function whileUnanswered(ctx: TaskContext, watch: ClusterWatch, what: string): (error: Error, outage: Outage) => void {
   return (error, outage) => {
-    if (clusterFate(info)) throw error;
+    if (watch.known()) throw error;
     if (outage.failures === 1) {
-      ctx.log.warn(`Livy at ${info.livyUrl} did not answer (${error.message}); still waiting for ${what}, for up to ${Math.round(outage.lostAfterMs / 1000)} s`);
+      ctx.log.warn(`Livy at ${watch.info.livyUrl} did not answer (${error.message}); still waiting for ${what}, for up to ${Math.round(outage.lostAfterMs / 1000)} s`);
     }
   };
 }

@@ -20,7 +20,8 @@ import { SESSION_KIND, type ClusterInfo } from '../cluster/backend.ts';
 import type { Backends } from '../cluster/backends.ts';
 import { discardStaging, finishSwap, prepareStaging, requireStaging, swapIntoPlace } from '../cluster/local-output.ts';
 import type { PathLockOptions } from '../cluster/path-lock.ts';
-import { NoClusterError, clusterOf, explainLoss, requireCluster } from '../cluster/operators.ts';
+import { NoClusterError, clusterOf, requireCluster } from '../cluster/operators.ts';
+import { ClusterWatch } from '../cluster/watch.ts';
 import { renderTemplate } from '../template.ts';
 import { prepareCode, templateVars, type PreparedCode } from './code.ts';
 import { clearEarlierTries } from './earlier-work.ts';
@@ -67,7 +68,9 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
 
   const start = (ctx: TaskContext, options: Options): Try => {
     const info = requireCluster(ctx, options.cluster);
-    const work: Work = { client: new LivyClient(backends.of(info).livyOptions(info)), info, data: handleData(info, sessionName(ctx, options)), finished: false, released: false };
+    const backend = backends.of(info);
+    const watch = new ClusterWatch(backend, info, ctx, options.cluster);
+    const work: Work = { client: new LivyClient(backend.livyOptions(info)), info, watch, data: handleData(info, sessionName(ctx, options)), finished: false, released: false };
     return { ...prepare(ctx, options, info), work };
   };
 
@@ -101,7 +104,7 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
       // A write to the database failed (a full disk): the result cannot be recorded, so the
       // statement and its session are left for the resume, as for a detached try.
       if (storeFailureKind(err)) t.work.keep = `the database could not record their end (${(err as Error).message}); the next orch process follows them`;
-      throw explainLoss(classifyFailure(ctx, err), ctx, options.cluster, t.info);
+      throw await t.work.watch.explain(classifyFailure(ctx, err));
     } finally {
       await release(ctx, t.work);
       // A detached try's statement may still be writing its staging directory.
@@ -112,7 +115,10 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
   return {
     async execute(ctx, options) {
       const t = start(ctx, options);
-      return guarded(ctx, options, t, async () => complete(ctx, t, await submitFresh(ctx, options, t)));
+      return guarded(ctx, options, t, async () => {
+        await t.work.watch.requireUp();
+        return complete(ctx, t, await submitFresh(ctx, options, t));
+      });
     },
 
     async resume(ctx, options) {
@@ -122,6 +128,7 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
         const mine = ctx.handles.list(SESSION, true).filter((h) => h.tryNumber === ctx.tryNumber);
         const done = mine.find((h) => h.data?.result !== undefined);
         if (done) return completeFromRecord(ctx, t, done);
+        await work.watch.requireUp();
         const open = mine.find((h) => !h.releasedAt);
         const name = String(open?.data?.name ?? work.data.name);
         if (!open && mine.length) throw new WorkGoneError('session', name, ctx.tryNumber, 'it was deleted before orch restarted, and no result was recorded');
@@ -150,7 +157,7 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
           ctx.log.info(`statement ${found.id} is still known to Livy (${found.state}); following it instead of submitting again`);
           return complete(ctx, t, await follow(ctx, work, found.id));
         }
-        await work.client.waitForSessionIdle(session.id, { signal: ctx.signal, onUnanswered: whileUnanswered(ctx, t.info, `session ${session.id} to be idle`) });
+        await work.client.waitForSessionIdle(session.id, { signal: ctx.signal, onUnanswered: whileUnanswered(ctx, t.work.watch, `session ${session.id} to be idle`) });
         if (t.local) prepareStaging(t.output!.staging_dir);
         return complete(ctx, t, await submitAndFollow(ctx, work, t.prepared.code, t.kind));
       });

@@ -161,6 +161,19 @@ export class EmrBackend implements ClusterBackend {
     }
   }
 
+  async fate(info: ClusterInfo, signal: AbortSignal): Promise<string | undefined> {
+    const api = this.api(info.region as string | undefined);
+    try {
+      const cluster = await api.describeCluster(info.clusterId, signal);
+      const state = cluster.Status?.State ?? '';
+      if (!ENDED_STATES.has(state)) return undefined;
+      const reason = cluster.Status?.StateChangeReason;
+      return `EMR says ${state}: ${describeReason(reason?.Code, reason?.Message)}`;
+    } finally {
+      api.close();
+    }
+  }
+
   planCreate(ctx: TaskContext, options: ClusterCreateOptions, hints: PlanHints): TaskPlan & { result: ClusterInfo } {
     const settings = this.settingsFor(ctx, options);
     const request = compact(runJobFlowRequest(settings, { dagId: ctx.dagId, runId: ctx.runId, taskId: ctx.taskId, name: options.name }));
