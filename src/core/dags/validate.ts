@@ -165,6 +165,15 @@ export function validateDag(dag: Dag<ParamsSchema | undefined>, file: string, ab
   }
   const cycle = findCycle(tasks);
   if (cycle) fail('ORCH_DAG_CYCLE', `tasks form a cycle: ${cycle.join(' → ')}`);
+  // Livy work on an EMR cluster created without Livy could only fail at run time.
+  for (const t of tasks.values()) {
+    if (!t.operatorType.startsWith('livy.')) continue;
+    const create = tasks.get(String(t.operator?.options.cluster));
+    const apps = (create?.operator?.options.emr as { applications?: string[] } | undefined)?.applications;
+    if (apps && !apps.some((a) => a.toLowerCase() === 'livy')) {
+      fail('ORCH_DAG_BAD_OPTION', `task '${t.id}' runs through Livy on the cluster of '${create!.id}', whose emr.applications (${apps.join(', ')}) leave Livy out; add 'Livy'`);
+    }
+  }
 
   if (errors.length) return errors;
   return {

@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DagBag } from '../../../src/core/dags/loader.ts';
-import { workspace, type Workspace } from '../../helpers/dags.ts';
+import { SDK, workspace, type Workspace } from '../../helpers/dags.ts';
 
 const GOOD = `
 const d = dag({ id: 'good', schedule: '@daily', startDate: '2026-01-01' });
@@ -159,6 +159,19 @@ describe('DAG loader', () => {
     expect(err?.code).toBe('ORCH_DAG_IMPORT');
     expect(err?.message).toContain('ended the import worker (exit code 3); a DAG file must not call process.exit()');
     expect(bag.ids()).toEqual(['good']);
+  });
+
+  it('refuses Livy tasks on an EMR cluster created without Livy, naming both tasks', async () => {
+    ws.writeDag('no_livy', `
+      import { cluster, livy } from ${JSON.stringify(SDK)};
+      const d = dag({ id: 'no_livy' });
+      const create = d.task({ id: 'create', operator: cluster.create({ emr: { applications: ['Spark', 'Hadoop'] } }) });
+      d.task({ id: 'job', upstream: [create], operator: livy.statement({ cluster: create, code: { spark: '1' } }) });
+      export default d;`);
+    const bag = await load();
+    const [err] = errorFor(bag, 'no_livy.ts');
+    expect(err?.code).toBe('ORCH_DAG_BAD_OPTION');
+    expect(err?.message).toContain("task 'job' runs through Livy on the cluster of 'create', whose emr.applications (Spark, Hadoop) leave Livy out; add 'Livy'");
   });
 
   it('reports a params schema that zod rejects on first use, and still loads the others', async () => {
