@@ -5,6 +5,7 @@ import { backendsFrom } from './cluster/backends.ts';
 import { clusterOperators } from './cluster/operators.ts';
 import { batchOperator } from './livy/batch.ts';
 import { statementOperator } from './livy/statement.ts';
+import { emrStepOperators } from './emr/steps.ts';
 
 /** The registry the CLI hands the scheduler. */
 export function builtinOperators(config: OrchConfig): OperatorRegistry {
@@ -14,6 +15,7 @@ export function builtinOperators(config: OrchConfig): OperatorRegistry {
       ...clusterOperators(backends),
       'livy.statement': statementOperator(backends),
       'livy.batch': batchOperator(backends),
+      ...emrStepOperators(backends),
     }),
   );
 }

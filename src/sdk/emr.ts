@@ -80,3 +80,14 @@ export interface EmrClusterOptions {
   /** cluster.terminate waits until EMR reports the cluster TERMINATED (default true). */
   waitForTermination?: boolean;
 }
+
+/** One EMR step (as `aws emr add-steps`): spark-submit through command-runner.jar, or a custom JAR. */
+export interface EmrStep {
+  name: string;
+  /** What EMR does when the step fails: `CONTINUE` (default), `CANCEL_AND_WAIT` or `TERMINATE_CLUSTER`. */
+  actionOnFailure?: 'CONTINUE' | 'CANCEL_AND_WAIT' | 'TERMINATE_CLUSTER';
+  /** spark-submit's arguments, e.g. `['--deploy-mode', 'cluster', 's3://bucket/job.py', '{{ ds }}']`. */
+  sparkSubmit?: string[];
+  /** A JAR to run instead (s3:// path), with its main class and arguments. */
+  jar?: { path: string; mainClass?: string; args?: string[] };
+}

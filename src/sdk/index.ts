@@ -11,7 +11,7 @@
 export { dag, isDag, Dag, type TaskSpec } from './dag.ts';
 export { durationMs } from './duration.ts';
 export { TRIGGER_RULES } from './trigger-rules.ts';
-export { cluster, livy, codeFile, DIALECTS } from './operators.ts';
+export { cluster, emr, livy, codeFile, DIALECTS } from './operators.ts';
 export type * from './operators.ts';
 export type * from './types.ts';
 export type * from './emr.ts';

@@ -4,7 +4,7 @@
  */
 import { memoryLimitProblem } from './memory-limit.ts';
 import { durationMs } from './duration.ts';
-import type { EmrClusterOptions } from './emr.ts';
+import type { EmrClusterOptions, EmrStep } from './emr.ts';
 import type { Duration, OperatorSpec, TaskArgs, TaskRef } from './types.ts';
 
 /** The code dialects a statement task may carry; the backend runs the first it supports. */
@@ -100,6 +100,21 @@ export interface BatchOptions extends SparkResources {
   name?: string;
 }
 
+export interface EmrAddStepsOptions {
+  /** The task that created the EMR cluster. */
+  cluster: TaskRef | string;
+  /** Strings may use `{{ params.x }}` and the other template variables. */
+  steps: EmrStep[];
+}
+
+export interface EmrStepSensorOptions {
+  cluster: TaskRef | string;
+  /** The emr.addSteps task whose steps to wait for. */
+  steps: TaskRef | string;
+  /** Between two DescribeStep calls; `30s` by default. */
+  pollInterval?: Duration;
+}
+
 const ref = (t: TaskRef | string) => (typeof t === 'string' ? t : t.id);
 
 /** Fail when the DAG file is loaded, naming the operator and field, rather than when the task runs. */
@@ -137,4 +152,22 @@ export const livy = {
   statement: (options: StatementOptions): OperatorSpec => spec('livy.statement', { ...options, cluster: ref(options.cluster) }),
   /** spark-submit through Livy's /batches, as Airflow's LivyOperator. */
   batch: (options: BatchOptions): OperatorSpec => spec('livy.batch', { ...options, cluster: ref(options.cluster) }),
+};
+
+/** EMR steps, the other way to run Spark on EMR (`aws emr add-steps`); these need the emr backend. */
+export const emr = {
+  /** Add steps to the cluster; the XCom is their ids. Pair it with emr.stepSensor. */
+  addSteps: (options: EmrAddStepsOptions): OperatorSpec => {
+    if (!options.steps?.length) throw new RangeError('emr.addSteps: steps: give at least one step');
+    for (const [i, step] of options.steps.entries()) {
+      if (!step.name) throw new RangeError(`emr.addSteps: steps[${i}]: give it a name`);
+      if (Boolean(step.sparkSubmit) === Boolean(step.jar)) throw new RangeError(`emr.addSteps: steps[${i}] ('${step.name}'): give exactly one of sparkSubmit or jar`);
+    }
+    return spec('emr.addSteps', { ...options, cluster: ref(options.cluster) });
+  },
+  /** Wait until the steps of an emr.addSteps task complete; a failed, cancelled or interrupted step fails it with EMR's details. Cancelling it cancels the steps. */
+  stepSensor: (options: EmrStepSensorOptions): OperatorSpec => {
+    checkDuration('emr.stepSensor', 'pollInterval', options.pollInterval);
+    return spec('emr.stepSensor', { ...options, cluster: ref(options.cluster), steps: ref(options.steps) });
+  },
 };

@@ -15,6 +15,7 @@ import {
   EMRClient,
   ListClustersCommand,
   ListInstancesCommand,
+  ListStepsCommand,
   RunJobFlowCommand,
   TerminateJobFlowsCommand,
 } from '@aws-sdk/client-emr';
@@ -184,6 +185,15 @@ export function installFakeEmr(file) {
         },
       };
     }),
+  );
+
+  mock.on(ListStepsCommand).callsFake((input) =>
+    act('ListSteps', input, (state) => ({
+      Steps: Object.values(state.steps)
+        .filter((s) => s.clusterId === input.ClusterId)
+        .reverse()
+        .map((s) => ({ Id: s.id, Name: s.config.Name, Status: { State: s.state } })),
+    })),
   );
 
   mock.on(CancelStepsCommand).callsFake((input) =>

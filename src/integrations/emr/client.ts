@@ -3,7 +3,7 @@
  * EmrApiError. Credentials and region come from the SDK's default chain (environment,
  * profile, SSO, instance role); orch never reads, logs or stores them.
  */
-import type { Cluster, ClusterState, ClusterSummary, EMRClient, RunJobFlowCommandInput, Step, StepConfig } from '@aws-sdk/client-emr';
+import type { Cluster, ClusterState, ClusterSummary, EMRClient, RunJobFlowCommandInput, Step, StepConfig, StepSummary } from '@aws-sdk/client-emr';
 import { EmrApiError } from './errors.ts';
 
 export interface EmrApiOptions {
@@ -63,6 +63,18 @@ export class EmrApi {
   async addSteps(clusterId: string, steps: StepConfig[], signal?: AbortSignal): Promise<string[]> {
     const out = await this.call('AddJobFlowSteps', (sdk, client) => client.send(new sdk.AddJobFlowStepsCommand({ JobFlowId: clusterId, Steps: steps }), { abortSignal: signal }));
     return out.StepIds ?? [];
+  }
+
+  /** Every step of the cluster, newest first, following the pages. */
+  async listSteps(clusterId: string, signal?: AbortSignal): Promise<StepSummary[]> {
+    const found: StepSummary[] = [];
+    let marker: string | undefined;
+    do {
+      const out = await this.call('ListSteps', (sdk, client) => client.send(new sdk.ListStepsCommand({ ClusterId: clusterId, Marker: marker }), { abortSignal: signal }));
+      found.push(...(out.Steps ?? []));
+      marker = out.Marker;
+    } while (marker);
+    return found;
   }
 
   async describeStep(clusterId: string, stepId: string, signal?: AbortSignal): Promise<Step> {

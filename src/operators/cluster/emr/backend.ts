@@ -18,6 +18,7 @@ import { clusterName, runJobFlowRequest, TAG_RUN, TAG_DAG, compact } from './req
 import { billLines, createSteps, terminateSteps, waitReadySteps } from './plan.ts';
 import { emrSettings, hasLivy, type EmrSettings } from './settings.ts';
 import { ACTIVE_STATES, ENDED_STATES } from './states.ts';
+import { sleep } from '../../../util/sleep.ts';
 
 
 /** How long cluster.terminate waits to see TERMINATED; EMR usually takes a few minutes. */
@@ -193,7 +194,8 @@ export class EmrBackend implements ClusterBackend {
     return terminateSteps(info, this.pollCeilingMs);
   }
 
-  private api(region: string | undefined): EmrApi {
+  /** A client for this backend's EMR (region, endpoint); close it after use. */
+  api(region: string | undefined): EmrApi {
     return new EmrApi({ region: region ?? (this.config.region as string | undefined), endpoint: this.config.endpoint });
   }
 
@@ -296,18 +298,3 @@ const elapsed = (since: number) => {
   const s = Math.round((Date.now() - since) / 1000);
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 };
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
