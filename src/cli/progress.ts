@@ -2,7 +2,7 @@
  * The live view of `orch run`: on a terminal, a block redrawn in place (one line per task,
  * counts, elapsed); otherwise one plain line per state change, for logs and CI.
  */
-import type { OrchEvents, TaskEvent } from '../core/events.ts';
+import { PROGRESS_SOURCE, type OrchEvents, type TaskEvent } from '../core/events.ts';
 import type { TaskState } from '../store/index.ts';
 import { duration } from './format.ts';
 
@@ -31,7 +31,10 @@ interface Row {
   tryNumber: number;
   startedAt?: number;
   endedAt?: number;
+  /** The latest progress line of a running task (a cluster's state), shown beside it. */
+  note?: string;
 }
+
 
 export class ProgressDisplay {
   private readonly rows = new Map<string, Row>();
@@ -55,6 +58,9 @@ export class ProgressDisplay {
   attach(events: OrchEvents, runId: () => string | undefined): void {
     events.on('task', (e) => {
       if (e.dagId === this.dagId && e.runId === runId()) this.onTask(e);
+    });
+    events.on('log', (e) => {
+      if (e.source === PROGRESS_SOURCE && e.dagId === this.dagId && e.runId === runId()) this.onProgress(e.taskId, e.message);
     });
     if (this.live) this.timer = setInterval(() => this.draw(), 200);
   }
@@ -82,6 +88,7 @@ export class ProgressDisplay {
     const row = this.rows.get(e.taskId) ?? { state: 'none', tryNumber: 0 };
     row.state = e.state;
     row.tryNumber = e.tryNumber;
+    if (e.state !== 'running') row.note = undefined;
     if (e.state === 'running') {
       row.startedAt = Date.now();
       row.endedAt = undefined;
@@ -93,6 +100,13 @@ export class ProgressDisplay {
     const tries = e.state === 'running' || e.state === 'up_for_retry' ? ` (try ${e.tryNumber})` : '';
     const error = e.error ? `: ${e.error}` : '';
     if (e.state !== 'scheduled') this.out.write(`[${duration(Date.now() - this.started).padStart(6)}] ${e.taskId} ${e.state}${tries}${took}${error}\n`);
+  }
+
+  private onProgress(taskId: string, message: string): void {
+    const row = this.rows.get(taskId);
+    if (!row || this.stopped) return;
+    row.note = message;
+    if (!this.live) this.out.write(`[${duration(Date.now() - this.started).padStart(6)}] ${taskId}: ${message}\n`);
   }
 
   private counts(): string {
@@ -111,7 +125,8 @@ export class ProgressDisplay {
     for (const [id, r] of this.rows) {
       const t = r.startedAt ? duration((r.endedAt ?? now) - r.startedAt) : '';
       const tries = r.tryNumber > 1 ? ` try ${r.tryNumber}` : '';
-      lines.push(`  ${COLOR[r.state] ?? ''}${SYMBOL[r.state]} ${id.padEnd(width)}  ${r.state.padEnd(15)}\x1b[0m ${t}${tries}`);
+      const note = r.note ? `  ${r.note.slice(0, Math.max(0, (this.out.columns ?? 120) - width - 40))}` : '';
+      lines.push(`  ${COLOR[r.state] ?? ''}${SYMBOL[r.state]} ${id.padEnd(width)}  ${r.state.padEnd(15)}\x1b[0m ${t}${tries}${note}`);
     }
     lines.push(`  ${this.counts()}`);
     const up = this.drawnLines ? `\x1b[${this.drawnLines}F` : '';

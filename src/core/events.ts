@@ -24,6 +24,9 @@ export interface RunEvent {
   followed?: { ownerPid: number | null; ownerHost: string | null };
 }
 
+/** Log lines from this source are progress worth showing live in `orch run` (a cluster starting up). */
+export const PROGRESS_SOURCE = 'progress';
+
 export interface LogLineEvent {
   dagId: string;
   runId: string;

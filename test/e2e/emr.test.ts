@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { DbView, orch, orchOk, spawnOrch, waitFor, PATIENCE_MS } from '../helpers/cli.ts';
 import { REPO } from '../helpers/dags.ts';
 import { startEngineProcess, type EngineProcess } from '../helpers/engine-process.ts';
-import { readFakeEmr, writeFakeEmr } from '../helpers/fake-emr.mjs';
+import { readFakeEmr, updateFakeEmr, writeFakeEmr } from '../helpers/fake-emr.mjs';
 import { DATASETS, SAMPLE, queryDb, repoWorkspace } from '../helpers/movielens.ts';
 
 const PRELOAD = pathToFileURL(join(REPO, 'test/helpers/fake-emr-preload.mjs')).href;
@@ -83,6 +83,9 @@ describe('transform_movielens on the emr backend', () => {
     expect(of('create_cluster')).toMatch(/EMR cluster j-\d+ created/);
     expect(of('wait_for_cluster')).toMatch(/is ready after \d+ s: Livy/);
     expect(of('terminate_cluster')).toMatch(/is TERMINATED after/);
+    // …and live in orch run's output.
+    expect(r.stdout).toMatch(/\] create_cluster: EMR cluster j-\d+: STARTING \(\d+ s, waiting for the master node\)/);
+    expect(r.stdout).toMatch(/\] wait_for_cluster: EMR cluster j-\d+: WAITING \(\d+ s/);
   });
 
   it('terminates the cluster when the transforms fail', async () => {
@@ -119,5 +122,23 @@ describe('transform_movielens on the emr backend', () => {
     expect(r.stdout).toContain('failed (preflight check failed)');
     expect(r.stdout).toContain('subnetIds: Invalid input: expected array, received string');
     expect(readFakeEmr(fake).calls).toEqual([]);
+  });
+
+  it('makes one cluster per run when orch is killed while create_cluster waits for EMR', async () => {
+    // EMR is slow to give the master an address: create_cluster is still waiting when orch dies.
+    writeFakeEmr(fake, { states: ['STARTING'], masterDns: '' });
+    const victim = spawnOrch(ws, runArgs({ source: SAMPLE, output: ws.out }), emrEnv());
+    await waitFor('create_cluster to wait on the new cluster', () => readFakeEmr(fake).calls.filter((c) => c.op === 'DescribeCluster').length >= 2, PATIENCE_MS, () => victim.stdout + victim.stderr);
+    victim.child.kill('SIGKILL');
+    expect((await victim.waitForExit()).signal).toBe('SIGKILL');
+    updateFakeEmr(fake, (s) => Object.assign(s.script, { states: ['STARTING', 'BOOTSTRAPPING', 'WAITING'], masterDns: '127.0.0.1' }));
+
+    const r = await runEmr({ source: SAMPLE, output: ws.out });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^resumed run \S+: success$/m);
+    const state = readFakeEmr(fake);
+    expect(state.calls.filter((c) => c.op === 'RunJobFlow')).toHaveLength(1);
+    expect(Object.values(state.clusters).map((c) => c.state)).toEqual(['TERMINATED']);
+    for (const name of DATASETS) expect(readdirSync(join(ws.out, name)).some((f) => f.endsWith('.parquet')), name).toBe(true);
   });
 });

@@ -11,6 +11,7 @@ import { LivyClient } from '../../../integrations/livy/index.ts';
 import { durationMs, type ClusterCreateOptions, type Duration, type TaskContext } from '../../../sdk/index.ts';
 import { renderTemplate } from '../../template.ts';
 import { templateVars } from '../../livy/code.ts';
+import { PROGRESS_SOURCE } from '../../../core/events.ts';
 import type { PlanHints, PlanStep, TaskPlan } from '../../../core/operator.ts';
 import type { ClusterBackend, ClusterInfo } from '../backend.ts';
 import { noteOrchEngine } from '../livy-backend.ts';
@@ -257,7 +258,8 @@ export class EmrBackend implements ClusterBackend {
       const state = cluster.Status?.State ?? 'unknown';
       if (state !== last) {
         const reason = cluster.Status?.StateChangeReason?.Message;
-        ctx.log.info(`EMR cluster ${clusterId}: ${state} (${elapsed(started)}, ${what})${reason ? `: ${reason}` : ''}`);
+        // Also a progress line: `orch run` shows it beside the task.
+        ctx.log.external(PROGRESS_SOURCE, `EMR cluster ${clusterId}: ${state} (${elapsed(started)}, ${what})${reason ? `: ${reason}` : ''}`);
         last = state;
       }
       if (done(cluster)) return cluster;
