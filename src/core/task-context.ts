@@ -114,6 +114,13 @@ export function buildTaskContext(input: ContextInput): TaskContext {
           releasedAt: h.releasedAt ?? undefined,
         }));
       },
+      inRun(kind) {
+        if (input.dryRun) return memoryHandles.filter((h) => h.kind === kind).reverse();
+        return store.handles
+          .listForRun(run.dagId, run.runId)
+          .filter((h) => h.kind === kind && !h.releasedAt)
+          .map((h) => ({ taskId: h.taskId, kind: h.kind, externalId: h.externalId, url: h.url ?? undefined, data: h.data ?? undefined, tryNumber: h.tryNumber }));
+      },
     },
   };
 }

@@ -63,6 +63,13 @@ export interface ClusterCreateOptions {
   };
   /** The EMR cluster (RunJobFlow), over `backends.emr` in orch.config.json; strings may use `{{ params.x }}`. */
   emr?: EmrClusterOptions;
+  /**
+   * When the cluster is lost under running work (spot capacity reclaimed, an engine that
+   * died): 'fail' (default) fails the tasks that need it with the reason; 'recreate' creates
+   * a replacement — on-demand if spot capacity was lost — and reruns the unfinished Livy work
+   * on it, at most twice per run. terminate_cluster removes the replacements too.
+   */
+  onClusterLost?: 'fail' | 'recreate';
 }
 
 export interface StatementOptions {
@@ -136,6 +143,9 @@ export const cluster = {
     const memory = options.embedded?.memoryLimit;
     const problem = memory === undefined ? undefined : memoryLimitProblem(memory);
     if (problem) throw new RangeError(`cluster.create: embedded.memoryLimit: ${problem}`);
+    if (options.onClusterLost !== undefined && !['fail', 'recreate'].includes(options.onClusterLost)) {
+      throw new RangeError(`cluster.create: onClusterLost: '${options.onClusterLost}' is not 'fail' or 'recreate'`);
+    }
     return spec('cluster.create', { ...options });
   },
   /** Wait until the cluster created by `cluster` answers. */

@@ -99,6 +99,8 @@ export interface XComAccess {
 }
 
 export interface ExternalHandle {
+  /** The task that recorded it (given by `inRun`). */
+  readonly taskId?: string;
   readonly kind: string;
   readonly externalId: string;
   readonly url?: string;
@@ -117,6 +119,8 @@ export interface HandleAccess {
   release(kind: string, externalId: string, fromTask?: string): void;
   /** Handles this task recorded in this run, newest first; unreleased only unless `all`. */
   list(kind?: string, all?: boolean): ExternalHandle[];
+  /** Unreleased handles of one kind that any task of this run recorded, oldest first (e.g. a replacement cluster). */
+  inRun(kind: string): ExternalHandle[];
 }
 
 /** A task whose work is a TypeScript function. */

@@ -28,7 +28,7 @@ function context(taskId: string): TaskContext {
     signal: new AbortController().signal,
     log: { debug() {}, info() {}, warn() {}, error() {}, external() {} },
     xcom: { pull: () => undefined as never, get: () => undefined, push() {} },
-    handles: { record() {}, release() {}, list: () => [] },
+    handles: { record() {}, release() {}, list: () => [], inRun: () => [] },
   };
 }
 

@@ -23,7 +23,8 @@ export interface ClusterBackend {
   readonly name: string;
   /** The code dialects its Livy runs, in order of preference. */
   readonly dialects: readonly Dialect[];
-  create(ctx: TaskContext, options: ClusterCreateOptions): Promise<ClusterInfo>;
+  /** `replacing.onDemand`: a replacement for a cluster whose spot capacity was lost, to be made without spot. */
+  create(ctx: TaskContext, options: ClusterCreateOptions, replacing?: { onDemand?: boolean }): Promise<ClusterInfo>;
   /** After a crash during create: the cluster the dead try started, if it is still there. */
   reattach(ctx: TaskContext, options: ClusterCreateOptions): Promise<ClusterInfo | undefined>;
   waitReady(ctx: TaskContext, info: ClusterInfo, timeoutMs: number): Promise<void>;

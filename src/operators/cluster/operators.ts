@@ -12,6 +12,19 @@ export function clusterOf(ctx: TaskContext, taskId: string): ClusterInfo | undef
   return ctx.xcom.get<ClusterInfo>(taskId) ?? undefined;
 }
 
+/** Clusters created in this run to replace `createTask`'s after a loss (onClusterLost 'recreate'), oldest first. */
+export function replacementsOf(ctx: TaskContext, createTask: string): { taskId: string; info: ClusterInfo }[] {
+  return ctx.handles
+    .inRun('cluster')
+    .filter((h) => h.data?.createTask === createTask && h.data?.replaces && h.data?.info)
+    .map((h) => ({ taskId: h.taskId!, info: h.data!.info as ClusterInfo }));
+}
+
+/** The cluster a task of `createTask` uses now: the newest replacement, else the one it created. */
+export function currentCluster(ctx: TaskContext, createTask: string): ClusterInfo | undefined {
+  return replacementsOf(ctx, createTask).at(-1)?.info ?? clusterOf(ctx, createTask);
+}
+
 export class ClusterGoneError extends OrchError {
   override readonly retryable = false;
   constructor(taskId: string, createTask: string, clusterId: string, readonly fate = 'terminated?', options?: ErrorOptions) {
@@ -52,7 +65,7 @@ export class NoClusterError extends OrchError {
 
 /** The cluster a task uses, checked to be still there where orch can tell (embedded). */
 export function requireCluster(ctx: TaskContext, createTask: string): ClusterInfo {
-  const info = clusterOf(ctx, createTask);
+  const info = currentCluster(ctx, createTask);
   if (!info) throw new NoClusterError(ctx.taskId, createTask);
   const pid = Number(info.pid);
   if (info.backend === 'embedded' && pid && !pidAlive(pid)) throw new ClusterGoneError(ctx.taskId, createTask, info.clusterId, clusterFate(info));
@@ -60,15 +73,18 @@ export function requireCluster(ctx: TaskContext, createTask: string): ClusterInf
 }
 
 export function clusterOperators(backends: Backends): Record<string, OperatorImpl<any>> {
+  /** What a create pushes: where the cluster is, and with 'recreate' how to make another like it. */
+  const withPolicy = (info: ClusterInfo, options: ClusterCreateOptions): ClusterInfo =>
+    options.onClusterLost === 'recreate' ? { ...info, recreate: { options } } : info;
   const create: OperatorImpl<ClusterCreateOptions> = {
-    execute: (ctx, options) => backends.current().create(ctx, options),
+    execute: async (ctx, options) => withPolicy(await backends.current().create(ctx, options), options),
     plan: (ctx, options, hints) => backends.current().planCreate(ctx, options, hints),
     // Bad cluster settings fail the run before anything is created.
     preflight: (ctx, options) => backends.current().check?.(ctx, options),
     async resume(ctx, options) {
       // A crash during create: reuse the cluster that try started rather than starting another.
       const found = await backends.current().reattach(ctx, options);
-      return found ?? backends.current().create(ctx, options);
+      return withPolicy(found ?? (await backends.current().create(ctx, options)), options);
     },
   };
 
@@ -93,11 +109,17 @@ export function clusterOperators(backends: Backends): Record<string, OperatorImp
         ctx.log.info(`task '${options.cluster}' created no cluster; nothing to terminate`);
         return null;
       }
+      // The replacements made after losses first (the newest is the one in use), then the first cluster.
+      const replacements = replacementsOf(ctx, options.cluster);
+      for (const r of replacements.reverse()) {
+        await backends.of(r.info).terminate(ctx, r.info);
+        ctx.handles.release('cluster', r.info.clusterId, r.taskId);
+      }
       await backends.of(info).terminate(ctx, info);
       // Stopped, or found already gone: the cluster handle of the create task says so now
       // (its releasedAt is when the cluster ended), not only at a later reaper pass.
       ctx.handles.release('cluster', info.clusterId, options.cluster);
-      return { terminated: info.clusterId };
+      return { terminated: [info.clusterId, ...replacements.map((r) => r.info.clusterId)].join(', ') };
     },
   };
   terminate.resume = terminate.execute;

@@ -22,6 +22,7 @@ import { discardStaging, finishSwap, prepareStaging, requireStaging, swapIntoPla
 import type { PathLockOptions } from '../cluster/path-lock.ts';
 import { NoClusterError, clusterOf, requireCluster } from '../cluster/operators.ts';
 import { ClusterWatch } from '../cluster/watch.ts';
+import { replacementFor } from '../cluster/replace.ts';
 import { renderTemplate } from '../template.ts';
 import { prepareCode, templateVars, type PreparedCode } from './code.ts';
 import { clearEarlierTries } from './earlier-work.ts';
@@ -112,55 +113,72 @@ export function statementOperator(backends: Backends): OperatorImpl<Options> {
     }
   };
 
+  /** Resume a try whose process died: complete from its record, follow its statement, or start it. */
+  const resumeOn = (ctx: TaskContext, options: Options, t: Try) => {
+    const { work } = t;
+    return guarded(ctx, options, t, async () => {
+      const mine = ctx.handles.list(SESSION, true).filter((h) => h.tryNumber === ctx.tryNumber);
+      const done = mine.find((h) => h.data?.result !== undefined);
+      if (done) return completeFromRecord(ctx, t, done);
+      await work.watch.requireUp();
+      const open = mine.find((h) => !h.releasedAt);
+      const name = String(open?.data?.name ?? work.data.name);
+      if (!open && mine.length) throw new WorkGoneError('session', name, ctx.tryNumber, 'it was deleted before orch restarted, and no result was recorded');
+      // No record: the process may have died between Livy creating the session and orch storing its id.
+      const session = await lookUp(ctx, 'session', name, t.info.livyUrl, () =>
+        open ? work.client.reattachSession({ name, id: Number(open.externalId) }, ctx.signal) : work.client.findSessionByName(name, ctx.signal),
+      );
+      if (!session && open) throw new WorkGoneError('session', name, ctx.tryNumber, `Livy at ${t.info.livyUrl} no longer knows it`);
+      if (!session) {
+        ctx.log.info(`try ${ctx.tryNumber} had not opened a Livy session before orch restarted; starting it now`);
+        return complete(ctx, t, await submitFresh(ctx, options, t));
+      }
+      work.sessionId = session.id;
+      work.data = { ...work.data, ...open?.data };
+      if (!open) recordSession(ctx, work);
+      ctx.log.info(`reattached to Livy session ${session.id} (${session.state})`);
+      let found: Statement | undefined;
+      try {
+        found = await lookUp(ctx, 'statement', name, t.info.livyUrl, () => work.client.findStatementByMarker(session.id, markerOf(ctx), ctx.signal));
+      } catch (err) {
+        // The previous owner's statement may be running in the session: leave both as they are.
+        if (err instanceof WorkLookupError) work.keep = `orch could not find out whether the statement of try ${ctx.tryNumber} runs in it; the task's next try (or the reaper) deletes them`;
+        throw err;
+      }
+      if (found) {
+        ctx.log.info(`statement ${found.id} is still known to Livy (${found.state}); following it instead of submitting again`);
+        return complete(ctx, t, await follow(ctx, work, found.id));
+      }
+      await work.client.waitForSessionIdle(session.id, { signal: ctx.signal, onUnanswered: whileUnanswered(ctx, t.work.watch, `session ${session.id} to be idle`) });
+      if (t.local) prepareStaging(t.output!.staging_dir);
+      return complete(ctx, t, await submitAndFollow(ctx, work, t.prepared.code, t.kind));
+    });
+  };
+
   return {
     async execute(ctx, options) {
-      const t = start(ctx, options);
-      return guarded(ctx, options, t, async () => {
-        await t.work.watch.requireUp();
-        return complete(ctx, t, await submitFresh(ctx, options, t));
-      });
+      // With onClusterLost 'recreate', a lost cluster is replaced and the statement submitted again on it.
+      for (;;) {
+        const t = start(ctx, options);
+        try {
+          return await guarded(ctx, options, t, async () => {
+            await t.work.watch.requireUp();
+            return complete(ctx, t, await submitFresh(ctx, options, t));
+          });
+        } catch (err) {
+          if (!(await replacementFor(ctx, backends, options.cluster, t.info, err))) throw err;
+        }
+      }
     },
 
     async resume(ctx, options) {
       const t = start(ctx, options);
-      const { work } = t;
-      return guarded(ctx, options, t, async () => {
-        const mine = ctx.handles.list(SESSION, true).filter((h) => h.tryNumber === ctx.tryNumber);
-        const done = mine.find((h) => h.data?.result !== undefined);
-        if (done) return completeFromRecord(ctx, t, done);
-        await work.watch.requireUp();
-        const open = mine.find((h) => !h.releasedAt);
-        const name = String(open?.data?.name ?? work.data.name);
-        if (!open && mine.length) throw new WorkGoneError('session', name, ctx.tryNumber, 'it was deleted before orch restarted, and no result was recorded');
-        // No record: the process may have died between Livy creating the session and orch storing its id.
-        const session = await lookUp(ctx, 'session', name, t.info.livyUrl, () =>
-          open ? work.client.reattachSession({ name, id: Number(open.externalId) }, ctx.signal) : work.client.findSessionByName(name, ctx.signal),
-        );
-        if (!session && open) throw new WorkGoneError('session', name, ctx.tryNumber, `Livy at ${t.info.livyUrl} no longer knows it`);
-        if (!session) {
-          ctx.log.info(`try ${ctx.tryNumber} had not opened a Livy session before orch restarted; starting it now`);
-          return complete(ctx, t, await submitFresh(ctx, options, t));
-        }
-        work.sessionId = session.id;
-        work.data = { ...work.data, ...open?.data };
-        if (!open) recordSession(ctx, work);
-        ctx.log.info(`reattached to Livy session ${session.id} (${session.state})`);
-        let found: Statement | undefined;
-        try {
-          found = await lookUp(ctx, 'statement', name, t.info.livyUrl, () => work.client.findStatementByMarker(session.id, markerOf(ctx), ctx.signal));
-        } catch (err) {
-          // The previous owner's statement may be running in the session: leave both as they are.
-          if (err instanceof WorkLookupError) work.keep = `orch could not find out whether the statement of try ${ctx.tryNumber} runs in it; the task's next try (or the reaper) deletes them`;
-          throw err;
-        }
-        if (found) {
-          ctx.log.info(`statement ${found.id} is still known to Livy (${found.state}); following it instead of submitting again`);
-          return complete(ctx, t, await follow(ctx, work, found.id));
-        }
-        await work.client.waitForSessionIdle(session.id, { signal: ctx.signal, onUnanswered: whileUnanswered(ctx, t.work.watch, `session ${session.id} to be idle`) });
-        if (t.local) prepareStaging(t.output!.staging_dir);
-        return complete(ctx, t, await submitAndFollow(ctx, work, t.prepared.code, t.kind));
-      });
+      try {
+        return await resumeOn(ctx, options, t);
+      } catch (err) {
+        if (!(await replacementFor(ctx, backends, options.cluster, t.info, err))) throw err;
+        return this.execute(ctx, options);
+      }
     },
 
     plan(ctx, options) {

@@ -70,8 +70,8 @@ export class EmrBackend implements ClusterBackend {
     this.settingsFor(ctx, options);
   }
 
-  async create(ctx: TaskContext, options: ClusterCreateOptions): Promise<ClusterInfo> {
-    const settings = this.settingsFor(ctx, options);
+  async create(ctx: TaskContext, options: ClusterCreateOptions, replacing?: { onDemand?: boolean }): Promise<ClusterInfo> {
+    const settings = replacing?.onDemand ? withoutSpot(this.settingsFor(ctx, options)) : this.settingsFor(ctx, options);
     if (!hasLivy(settings.applications)) ctx.log.warn(`the cluster's applications (${settings.applications.join(', ')}) do not include Livy: only EMR steps can run on it`);
     const api = this.api(settings.region);
     try {
@@ -278,6 +278,18 @@ export class EmrBackend implements ClusterBackend {
       ctx.log.error(`could not terminate EMR cluster ${clusterId} after the failed create (${(err as Error).message}); the reaper (orch emr reap) and its idle timeout remain`);
     }
   }
+}
+
+/** The same cluster with every spot group and spot fleet capacity on-demand instead. */
+function withoutSpot(s: EmrSettings): EmrSettings {
+  const group = <G extends { market?: string; bidPrice?: string }>(g: G): G => ({ ...g, market: 'ON_DEMAND', bidPrice: undefined });
+  const fleet = <F extends { onDemandCapacity?: number; spotCapacity?: number }>(f: F): F =>
+    f.spotCapacity ? { ...f, onDemandCapacity: (f.onDemandCapacity ?? 0) + f.spotCapacity, spotCapacity: 0 } : f;
+  return {
+    ...s,
+    instanceGroups: s.instanceGroups && { master: group(s.instanceGroups.master), core: s.instanceGroups.core && group(s.instanceGroups.core), task: s.instanceGroups.task?.map(group) },
+    instanceFleets: s.instanceFleets && { ...s.instanceFleets, master: fleet(s.instanceFleets.master), core: s.instanceFleets.core && fleet(s.instanceFleets.core), task: s.instanceFleets.task && fleet(s.instanceFleets.task) },
+  };
 }
 
 function failIfEnded(cluster: Cluster, while_: string): void {
