@@ -4,6 +4,9 @@
  * COMPLETED, failing with EMR's FailureDetails, and cancelled with the task.
  */
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/core/config.ts';
 import { EmrApi } from '../../src/integrations/emr/index.ts';
@@ -19,6 +22,7 @@ let ws: Workspace;
 let store: Store;
 let fake: string;
 let mock: ReturnType<typeof installFakeEmr>;
+let s3: ReturnType<typeof mockClient>;
 
 const STEPS = [
   { name: 'ratings by {{ ds }}', sparkSubmit: ['--deploy-mode', 'cluster', 's3://jobs/ratings.py', '{{ params.day }}'] },
@@ -30,8 +34,12 @@ beforeEach(() => {
   store = openStore(ws.db);
   fake = join(ws.root, 'fake-emr.json');
   mock = installFakeEmr(fake);
+  // No test reaches real S3: a step log is missing unless a test puts one there.
+  s3 = mockClient(S3Client);
+  s3.on(GetObjectCommand).rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }));
 });
 afterEach(() => {
+  s3.restore();
   mock.restore();
   store.close();
   ws.cleanup();
@@ -103,6 +111,25 @@ describe('emr.stepSensor', () => {
       retryable: false,
       message: expect.stringContaining(`ended FAILED: Unknown Error.: Exception in thread "main" org.apache.spark.SparkException: Job aborted. (its log: ${failure.LogFile})`),
     });
+    // The log is not in S3 yet (EMR uploads every few minutes): the task log says so, the failure stands.
+    const lines = (store.db.prepare(`SELECT message FROM task_log WHERE task_id = 'watch_steps' ORDER BY id`).all() as { message: string }[]).map((l) => l.message);
+    expect(lines.join('\n')).toContain(`could not read the log of step`);
+  });
+
+  it('copies the end of a failed step’s stderr from S3 into the task log and the error', async () => {
+    const logFile = 's3://logs/emr/j-1/steps/s-2/stderr.gz';
+    const stderr = ['INFO starting', 'WARN slow', 'Traceback (most recent call last):', '  File "ratings.py", line 3', "KeyError: 'userId'"].join('\n') + '\n';
+    s3.on(GetObjectCommand).resolves({ Body: { transformToByteArray: async () => new Uint8Array(gzipSync(stderr)) } } as never);
+    {
+      const { ops, ctx } = await setUp({ step: { states: ['PENDING', 'FAILED'], failure: { Reason: 'Unknown Error.', LogFile: logFile } } });
+      store.xcom.set({ dagId: 'op_dag', runId: 'manual__op', taskId: 'add_steps' }, 'return_value', await ops['emr.addSteps']!.execute(ctx('add_steps'), { cluster: 'create_cluster', steps: STEPS.slice(0, 1) }), new Date().toISOString());
+      await expect(ops['emr.stepSensor']!.execute(ctx('watch_steps'), { cluster: 'create_cluster', steps: 'add_steps', pollInterval: '10ms' })).rejects.toMatchObject({
+        message: expect.stringContaining(`its stderr ends: Traceback (most recent call last): |   File "ratings.py", line 3 | KeyError: 'userId'`),
+      });
+      expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: 'logs', Key: 'emr/j-1/steps/s-2/stderr.gz' }]);
+      const logged = store.db.prepare(`SELECT message FROM task_log WHERE task_id = 'watch_steps' AND source = 'emr-step' ORDER BY id`).all() as { message: string }[];
+      expect(logged.map((l) => l.message.replace(/^s-\d+: /, ''))).toEqual(stderr.trim().split('\n'));
+    }
   });
 
   it('cancels the steps it waits for when the task is cancelled', async () => {

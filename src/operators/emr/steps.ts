@@ -7,7 +7,7 @@
 import type { StepConfig } from '@aws-sdk/client-emr';
 import type { OperatorImpl } from '../../core/operator.ts';
 import { OrchError, isDetached } from '../../errors.ts';
-import type { EmrApi } from '../../integrations/emr/index.ts';
+import { readLogTail, stepStderrUri, type EmrApi } from '../../integrations/emr/index.ts';
 import { durationMs, type EmrAddStepsOptions, type EmrStep, type EmrStepSensorOptions, type TaskContext } from '../../sdk/index.ts';
 import { renderTemplate } from '../template.ts';
 import { templateVars } from '../livy/code.ts';
@@ -38,9 +38,10 @@ export class EmrStepsNeedEmrError extends OrchError {
 
 export class EmrStepFailedError extends OrchError {
   override readonly retryable = false;
-  constructor(taskId: string, stepId: string, name: string, state: string, details: { Reason?: string; Message?: string; LogFile?: string } | undefined) {
+  constructor(taskId: string, stepId: string, name: string, state: string, details: { Reason?: string; Message?: string; LogFile?: string } | undefined, stderrTail: string[] = []) {
     const what = [details?.Reason, details?.Message].filter(Boolean).join(': ') || 'EMR gave no details';
-    super('ORCH_EMR_STEP_FAILED', `task '${taskId}': EMR step ${stepId} ('${name}') ended ${state}: ${what}${details?.LogFile ? ` (its log: ${details.LogFile})` : ''}`);
+    const tail = stderrTail.length ? `; its stderr ends: ${stderrTail.slice(-3).join(' | ')}` : '';
+    super('ORCH_EMR_STEP_FAILED', `task '${taskId}': EMR step ${stepId} ('${name}') ended ${state}: ${what}${details?.LogFile ? ` (its log: ${details.LogFile})` : ''}${tail}`);
   }
 }
 
@@ -95,7 +96,11 @@ export function emrStepOperators(backends: Backends): Record<string, OperatorImp
             if (seen.get(id) !== state) ctx.log.info(`EMR step ${id} '${step.Name}': ${state}`);
             seen.set(id, state);
             if (state === 'COMPLETED') pending.delete(id);
-            else if (FAILED.has(state)) throw new EmrStepFailedError(ctx.taskId, id, step.Name ?? '', state, step.Status?.FailureDetails);
+            else if (FAILED.has(state)) {
+              const details = step.Status?.FailureDetails;
+              const tail = await stderrTail(ctx, info, id, details?.LogFile);
+              throw new EmrStepFailedError(ctx.taskId, id, step.Name ?? '', state, details, tail);
+            }
           }
           if (pending.size) await sleep(interval, ctx.signal);
         }
@@ -120,6 +125,24 @@ export function emrStepOperators(backends: Backends): Record<string, OperatorImp
   stepSensor.resume = stepSensor.execute;
 
   return { 'emr.addSteps': addSteps, 'emr.stepSensor': stepSensor };
+}
+
+/**
+ * The end of a failed step's stderr, copied into the task log: from the log file EMR named,
+ * else from where the cluster's log URI puts it. Empty when there is none or S3 cannot be
+ * read (EMR uploads step logs every few minutes, so a fresh failure may not be there yet).
+ */
+async function stderrTail(ctx: TaskContext, info: ClusterInfo, stepId: string, logFile: string | undefined): Promise<string[]> {
+  const uri = logFile ?? (typeof info.logUri === 'string' ? stepStderrUri(info.logUri, info.clusterId, stepId) : undefined);
+  if (!uri) return [];
+  try {
+    const lines = await readLogTail(uri, 30, { region: info.region as string | undefined, signal: ctx.signal });
+    for (const line of lines) ctx.log.external('emr-step', `${stepId}: ${line}`, 'error');
+    return lines;
+  } catch (err) {
+    ctx.log.warn(`could not read the log of step ${stepId} from ${uri}: ${(err as Error).message}`);
+    return [];
+  }
 }
 
 /** The AddJobFlowSteps form of one step, its strings rendered, its name unique to this try. */

@@ -82,7 +82,9 @@ export class EmrBackend implements ClusterBackend {
       ctx.log.info(`creating EMR cluster ${request.Name} (${settings.releaseLabel}; ${settings.applications.join(', ')})`);
       const clusterId = await api.runJobFlow(request, ctx.signal);
       ctx.handles.record({ kind: 'cluster', externalId: clusterId, data: { backend: this.name, region: settings.region, name: request.Name } });
-      ctx.log.info(`EMR cluster ${clusterId} created; waiting for its master node's address`);
+      const region = settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+      const consoleLink = region ? ` (console: https://${region}.console.aws.amazon.com/emr/home?region=${region}#/clusterDetails/${clusterId})` : '';
+      ctx.log.info(`EMR cluster ${clusterId} created${consoleLink}; waiting for its master node's address`);
       try {
         return await this.infoOnceAddressed(ctx, api, clusterId, settings);
       } catch (err) {
@@ -240,6 +242,7 @@ export class EmrBackend implements ClusterBackend {
       name: cluster.Name,
       masterDns: host,
       waitForTermination: settings.waitForTermination,
+      logUri: settings.logUri,
     };
     ctx.handles.record({ kind: 'cluster', externalId: clusterId, url: info.livyUrl, data: { backend: this.name, region: settings.region, name: cluster.Name } });
     await noteOrchEngine(ctx, info, this.livyOptions(info), 2_000, 'wait_for_cluster waits for it');
