@@ -9,11 +9,12 @@ export class EmrApiError extends OrchError {
     detail: string,
     options?: ErrorOptions,
   ) {
-    super('ORCH_EMR_API', `EMR ${operation} failed: ${awsCode}: ${detail}${hintFor(awsCode)}`, options);
+    super('ORCH_EMR_API', `EMR ${operation} failed: ${awsCode}: ${detail}${hintFor(awsCode, detail)}`, options);
   }
 }
 
-function hintFor(code: string): string {
+function hintFor(code: string, detail: string): string {
+  if (/Region is missing/i.test(detail)) return ' (set "region" under backends.emr in orch.config.json, or AWS_REGION)';
   if (/AccessDenied|UnauthorizedOperation/.test(code)) return ' (the AWS identity orch runs as lacks this permission; README "Run on EMR" lists the policy it needs)';
   if (/CredentialsProviderError|ExpiredToken|InvalidClientTokenId|UnrecognizedClient/.test(code))
     return ' (no valid AWS credentials: set AWS_PROFILE, run `aws sso login`, or give the environment keys)';
