@@ -9,6 +9,8 @@ export interface FakeCluster {
   reason?: { Code?: string; Message?: string };
   protected?: boolean;
   describes: number;
+  /** ISO time; CreationDateTime in DescribeCluster. */
+  createdAt?: string;
 }
 
 export interface FakeEmrState {

@@ -41,7 +41,7 @@ async function clusterFor(runId: string, ageMs = 0, recorded = false): Promise<s
   api.close();
   updateFakeEmr(fake, (s) => {
     s.clusters[id]!.state = 'WAITING';
-    (s.clusters[id] as unknown as { createdAt: string }).createdAt = new Date(Date.now() - ageMs).toISOString();
+    s.clusters[id]!.createdAt = new Date(Date.now() - ageMs).toISOString();
   });
   if (recorded) store.handles.record({ dagId: 'op_dag', runId, taskId: 'create_cluster' }, 1, { kind: 'cluster', externalId: id, data: { backend: 'emr' } }, new Date().toISOString());
   return id;
