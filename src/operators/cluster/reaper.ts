@@ -36,15 +36,7 @@ export async function reapClusters(store: Store, logger: Logger, backends?: Back
     ),
   );
   try {
-    // EMR clusters of finished runs still up are terminated after a grace period; the AWS SDK
-    // is loaded only when this database has recorded such a cluster.
-    if (store.handles.openOfFinishedRuns('cluster').some((h) => h.data?.backend === 'emr')) {
-      const { reapEmrOfFinishedRuns } = await import('./emr/reaper.ts');
-      const emr = (loadConfig().backends.emr ?? {}) as { region?: string; endpoint?: string };
-      for (const d of await reapEmrOfFinishedRuns(store, { region: emr.region, endpoint: emr.endpoint })) {
-        if (d.action !== 'kept') logger.warn({ dag: d.dagId, run: d.runId, cluster: d.clusterId }, `EMR cluster ${d.clusterId} ${d.action}: ${d.reason}`);
-      }
-    }
+    await reapEmr(store, logger);
   } catch (err) {
     logger.warn({ err }, `could not check for leftover EMR clusters: ${(err as Error).message}`);
   }
@@ -54,4 +46,31 @@ export async function reapClusters(store: Store, logger: Logger, backends?: Back
     logger.warn({ err }, `could not reap leftover Livy sessions and batches: ${(err as Error).message}`);
   }
   return stopped;
+}
+
+/** How often a scheduler on the emr backend sweeps the account for orch clusters whose run is over. */
+const EMR_SWEEP_MS = 10 * 60_000;
+let lastEmrSweep = 0;
+
+/**
+ * EMR clusters this database recorded for finished runs are checked on every round; where
+ * the emr backend is in use, the whole account is swept every 10 minutes for orch clusters
+ * whose run is over or unknown here. The AWS SDK is loaded only when either has work.
+ */
+async function reapEmr(store: Store, logger: Logger): Promise<void> {
+  const config = loadConfig();
+  const settings = (config.backends.emr ?? {}) as { region?: string; endpoint?: string };
+  const sweep = (process.env.ORCH_BACKEND ?? config.backend) === 'emr' && Date.now() - lastEmrSweep >= EMR_SWEEP_MS;
+  const recorded = store.handles.openOfFinishedRuns('cluster').some((h) => h.data?.backend === 'emr');
+  if (!sweep && !recorded) return;
+  const { reapEmrClusters, reapEmrOfFinishedRuns } = await import('./emr/reaper.ts');
+  const options = { region: settings.region, endpoint: settings.endpoint };
+  const decisions = recorded ? await reapEmrOfFinishedRuns(store, options) : [];
+  if (sweep) {
+    lastEmrSweep = Date.now();
+    decisions.push(...(await reapEmrClusters(store, options)));
+  }
+  for (const d of decisions) {
+    if (d.action !== 'kept') logger.warn({ dag: d.dagId, run: d.runId, cluster: d.clusterId }, `EMR cluster ${d.clusterId} ${d.action}: ${d.reason}`);
+  }
 }

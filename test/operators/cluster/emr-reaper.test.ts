@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EmrApi } from '../../../src/integrations/emr/index.ts';
 import { reapEmrClusters, reapEmrOfFinishedRuns } from '../../../src/operators/cluster/emr/reaper.ts';
+import { reapClusters } from '../../../src/operators/cluster/reaper.ts';
+import { silentLogger } from '../../../src/core/logging.ts';
 import { runJobFlowRequest } from '../../../src/operators/cluster/emr/request.ts';
 import { emrSettings } from '../../../src/operators/cluster/emr/settings.ts';
 import { openStore, type Store } from '../../../src/store/index.ts';
@@ -133,5 +135,29 @@ describe('the scheduler’s EMR round', () => {
     expect(decisions.map((d) => [d.clusterId, d.action])).toEqual([[up, 'terminated']]);
     expect(stateOf(up)).toBe('TERMINATING');
     for (const run of ['manual__done', 'manual__gone']) expect(store.handles.listForRun('op_dag', run)[0]!.releasedAt).toEqual(expect.any(String));
+  });
+});
+
+describe('the scheduler’s housekeeping', () => {
+  it('does not look at the AWS account when the emr backend is not in use', async () => {
+    await clusterFor('manual__elsewhere', 2 * HOUR);
+    const before = readFakeEmr(fake).calls.length;
+    await reapClusters(store, silentLogger);
+    expect(readFakeEmr(fake).calls.length).toBe(before);
+  });
+
+  it('on the emr backend, sweeps the account for orch clusters whose run is unknown here', async () => {
+    const id = await clusterFor('manual__elsewhere', 2 * HOUR);
+    const saved = { backend: process.env.ORCH_BACKEND, region: process.env.AWS_REGION };
+    Object.assign(process.env, { ORCH_BACKEND: 'emr', AWS_REGION: 'us-east-1' });
+    try {
+      await reapClusters(store, silentLogger);
+    } finally {
+      for (const [k, v] of [['ORCH_BACKEND', saved.backend], ['AWS_REGION', saved.region]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+    expect(stateOf(id)).toBe('TERMINATING');
   });
 });
