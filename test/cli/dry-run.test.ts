@@ -48,7 +48,7 @@ describe('orch run --dry-run', () => {
     expect(request.Instances.InstanceGroups).toContainEqual(expect.objectContaining({ InstanceRole: 'TASK', Market: 'SPOT' }));
     expect(request.BootstrapActions[0].ScriptBootstrapAction.Path).toBe('s3://my-bucket/orch/bootstrap-python.sh');
     expect(request.Configurations.map((c: { Classification: string }) => c.Classification)).toEqual(['spark', 'livy-conf']);
-    expect(request.Tags.map((t: { Key: string }) => t.Key)).toEqual(['orch:dag', 'orch:run', 'orch:task']);
+    expect(request.Tags.map((t: { Key: string }) => t.Key)).toEqual(['orch:dag', 'orch:run', 'orch:task', 'orch:db']);
     expect(request.AutoTerminationPolicy).toEqual({ IdleTimeout: 3600 });
     // Statements rendered with the params, one session per transform.
     expect(text).toContain('csvToParquet(schema, "s3://my-data/ml-25m/ratings.csv"');

@@ -17,8 +17,9 @@ export function registerEmrCommands(program: Command, global: () => GlobalOption
       const ctx = await openContext(global());
       try {
         const { reapEmrClusters, formatDecisions } = await import('../../operators/cluster/emr/reaper.ts');
+        const { databaseTag } = await import('../../operators/cluster/emr/request.ts');
         const settings = (ctx.config.backends.emr ?? {}) as { region?: string; endpoint?: string };
-        const decisions = await reapEmrClusters(ctx.store, { region: settings.region, endpoint: settings.endpoint, dryRun: opts.dryRun, graceMs });
+        const decisions = await reapEmrClusters(ctx.store, { region: settings.region, endpoint: settings.endpoint, dryRun: opts.dryRun, graceMs, dbTag: databaseTag(ctx.config.dbFile) });
         process.stdout.write(formatDecisions(decisions));
         return decisions.some((d) => d.action === 'failed') ? 1 : 0;
       } finally {

@@ -4,6 +4,7 @@ import { ConfigError, OrchError } from '../../errors.ts';
 import { durationMs, type Duration } from '../../sdk/index.ts';
 import type { ClusterBackend, ClusterInfo } from './backend.ts';
 import { EmrBackend, type EmrBackendSettings } from './emr/backend.ts';
+import { databaseTag } from './emr/request.ts';
 import { EmbeddedBackend, type EmbeddedSettings } from './embedded.ts';
 import { LivyBackend, LivyUrlMissingError, checkLivyUrl, type LivyBackendSettings } from './livy-backend.ts';
 
@@ -51,7 +52,7 @@ export function backendsFrom(config: OrchConfig, env: NodeJS.ProcessEnv = proces
         });
       }
       case 'emr':
-        return new EmrBackend(config.backends.emr as EmrBackendSettings | undefined);
+        return new EmrBackend(config.backends.emr as EmrBackendSettings | undefined, databaseTag(config.dbFile));
       default:
         throw new UnknownBackendError(name);
     }

@@ -63,8 +63,8 @@ async function reapEmr(store: Store, logger: Logger): Promise<void> {
   const sweep = (process.env.ORCH_BACKEND ?? config.backend) === 'emr' && Date.now() - lastEmrSweep >= EMR_SWEEP_MS;
   const recorded = store.handles.openOfFinishedRuns('cluster').some((h) => h.data?.backend === 'emr');
   if (!sweep && !recorded) return;
-  const { reapEmrClusters, reapEmrOfFinishedRuns } = await import('./emr/reaper.ts');
-  const options = { region: settings.region, endpoint: settings.endpoint };
+  const [{ reapEmrClusters, reapEmrOfFinishedRuns }, { databaseTag }] = await Promise.all([import('./emr/reaper.ts'), import('./emr/request.ts')]);
+  const options = { region: settings.region, endpoint: settings.endpoint, dbTag: databaseTag(config.dbFile) };
   const decisions = recorded ? await reapEmrOfFinishedRuns(store, options) : [];
   if (sweep) {
     lastEmrSweep = Date.now();

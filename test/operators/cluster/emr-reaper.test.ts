@@ -101,6 +101,18 @@ describe('orch emr reap', () => {
     expect(readFakeEmr(fake).calls.filter((c) => c.op === 'TerminateJobFlows')).toEqual([]);
   });
 
+  it('leaves clusters another orch database made to that database, and reaps its own', async () => {
+    const api = new EmrApi({ region: 'us-east-1' });
+    const made = async (db: string) => api.runJobFlow(runJobFlowRequest(emrSettings({}, {}), { dagId: 'op_dag', runId: `manual__${db}`, taskId: 'create_cluster', db }));
+    const theirs = await made('0123456789abcdef');
+    const ours = await made('fedcba9876543210');
+    api.close();
+    updateFakeEmr(fake, (s) => Object.values(s.clusters).forEach((c) => ((c.state = 'WAITING'), (c.createdAt = new Date(Date.now() - 2 * HOUR).toISOString()))));
+    const decisions = await reapEmrClusters(store, { region: 'us-east-1', dbTag: 'fedcba9876543210' });
+    expect(Object.fromEntries(decisions.map((d) => [d.clusterId, d.action]))).toEqual({ [theirs]: 'kept', [ours]: 'terminated' });
+    expect(decisions.find((d) => d.clusterId === theirs)!.reason).toContain('another orch database made it (orch:db 0123456789abcdef');
+  });
+
   it('with --dry-run only says what it would terminate', async () => {
     const id = await clusterFor('manual__elsewhere', 2 * HOUR);
     const decisions = await reapEmrClusters(store, { region: 'us-east-1', dryRun: true });

@@ -55,7 +55,11 @@ export class EmrBackend implements ClusterBackend {
   readonly dialects = ['spark', 'pyspark', 'sparksql'] as const;
   private readonly pollCeilingMs: number;
 
-  constructor(private readonly config: EmrBackendSettings = {}) {
+  /** `dbTag`: the orch:db tag of this process's database, put on every cluster it creates. */
+  constructor(
+    private readonly config: EmrBackendSettings = {},
+    private readonly dbTag?: string,
+  ) {
     this.pollCeilingMs = durationMs(config.pollInterval ?? '30s');
   }
 
@@ -78,7 +82,7 @@ export class EmrBackend implements ClusterBackend {
       // One cluster per run: a retried create, or one resumed after a crash, takes the run's cluster if it is up.
       const existing = await this.findRunCluster(ctx, api, options);
       if (existing) return existing;
-      const request = compact(runJobFlowRequest(settings, { dagId: ctx.dagId, runId: ctx.runId, taskId: ctx.taskId, name: options.name }));
+      const request = compact(runJobFlowRequest(settings, { dagId: ctx.dagId, runId: ctx.runId, taskId: ctx.taskId, name: options.name, db: this.dbTag }));
       ctx.log.info(`creating EMR cluster ${request.Name} (${settings.releaseLabel}; ${settings.applications.join(', ')})`);
       const clusterId = await api.runJobFlow(request, ctx.signal);
       ctx.handles.record({ kind: 'cluster', externalId: clusterId, data: { backend: this.name, region: settings.region, name: request.Name } });
@@ -180,7 +184,7 @@ export class EmrBackend implements ClusterBackend {
 
   planCreate(ctx: TaskContext, options: ClusterCreateOptions, hints: PlanHints): TaskPlan & { result: ClusterInfo } {
     const settings = this.settingsFor(ctx, options);
-    const request = compact(runJobFlowRequest(settings, { dagId: ctx.dagId, runId: ctx.runId, taskId: ctx.taskId, name: options.name }));
+    const request = compact(runJobFlowRequest(settings, { dagId: ctx.dagId, runId: ctx.runId, taskId: ctx.taskId, name: options.name, db: this.dbTag }));
     const host = settings.livy.dns === 'private' ? '<master private DNS>' : '<master DNS>';
     return {
       steps: createSteps(request, this.pollCeilingMs),

@@ -7,7 +7,7 @@
 import type { Cluster } from '@aws-sdk/client-emr';
 import { EmrApi } from '../../../integrations/emr/index.ts';
 import type { Store } from '../../../store/index.ts';
-import { TAG_DAG, TAG_RUN } from './request.ts';
+import { TAG_DAG, TAG_DB, TAG_RUN } from './request.ts';
 import { ACTIVE_STATES } from './states.ts';
 
 export interface ReapDecision {
@@ -25,6 +25,8 @@ export interface EmrReapOptions {
   endpoint?: string;
   /** Only list what would be done. */
   dryRun?: boolean;
+  /** This database's orch:db tag: clusters tagged by another database are left to it. */
+  dbTag?: string;
   /** How long after its run ended (or, for a run this database does not know, after it was created) a cluster is left alone. */
   graceMs?: number;
   now?: Date;
@@ -42,7 +44,7 @@ export async function reapEmrClusters(store: Store, options: EmrReapOptions = {}
     const listed = (await api.listClusters([...ACTIVE_STATES])).filter((c) => c.Id && c.Name?.startsWith('orch-'));
     for (const summary of listed) {
       const cluster = await api.describeCluster(summary.Id!);
-      const decision = decide(store, cluster, now, grace);
+      const decision = decide(store, cluster, now, grace, options.dbTag);
       if (!decision) continue;
       if (decision.action === 'would terminate' && !options.dryRun) {
         if (cluster.TerminationProtected) {
@@ -85,7 +87,7 @@ export async function reapEmrOfFinishedRuns(store: Store, options: EmrReapOption
         store.handles.releaseById(h.id, now.toISOString());
         continue;
       }
-      const decision = decide(store, cluster, now, options.graceMs ?? DEFAULT_GRACE_MS) ?? {
+      const decision = decide(store, cluster, now, options.graceMs ?? DEFAULT_GRACE_MS, options.dbTag) ?? {
         clusterId: h.externalId, name: cluster.Name ?? '', state, dagId: h.dagId, runId: h.runId, action: 'would terminate' as const, reason: 'its run has finished',
       };
       if (decision.action === 'would terminate' && !options.dryRun) {
@@ -103,13 +105,15 @@ export async function reapEmrOfFinishedRuns(store: Store, options: EmrReapOption
 }
 
 /** What to do with one cluster; undefined for a cluster without orch's tags (not orch's to touch). */
-function decide(store: Store, cluster: Cluster, now: Date, grace: number): ReapDecision | undefined {
+function decide(store: Store, cluster: Cluster, now: Date, grace: number, dbTag: string | undefined): ReapDecision | undefined {
   const tags = new Map((cluster.Tags ?? []).map((t) => [t.Key, t.Value]));
   const dagId = tags.get(TAG_DAG);
   const runId = tags.get(TAG_RUN);
   if (!dagId || !runId) return undefined;
   const base = { clusterId: cluster.Id!, name: cluster.Name ?? '', state: cluster.Status?.State ?? '?', dagId, runId };
   const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
+  const madeBy = tags.get(TAG_DB);
+  if (madeBy && dbTag && madeBy !== dbTag) return { ...base, action: 'kept', reason: `another orch database made it (orch:db ${madeBy}; this one is ${dbTag}): its own reaper looks after it` };
   const run = store.runs.get(dagId, runId);
   if (!run) {
     const created = cluster.Status?.Timeline?.CreationDateTime;

@@ -2,6 +2,9 @@
  * From checked EMR settings and the run's identity to the RunJobFlow request. The cluster's
  * name and orch's tags are what a restarted scheduler and the reaper find it by.
  */
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import type { Configuration, InstanceFleetConfig, InstanceGroupConfig, RunJobFlowCommandInput, Tag } from '@aws-sdk/client-emr';
 import { durationMs, type EmrConfiguration, type EmrInstanceFleet, type EmrInstanceGroup } from '../../../sdk/index.ts';
 import type { EmrSettings } from './settings.ts';
@@ -10,6 +13,13 @@ import type { EmrSettings } from './settings.ts';
 export const TAG_DAG = 'orch:dag';
 export const TAG_RUN = 'orch:run';
 export const TAG_TASK = 'orch:task';
+/** Which orch database made the cluster: the reaper of one database leaves another's clusters alone. */
+export const TAG_DB = 'orch:db';
+
+/** The orch:db tag of the database at `dbFile` on this host: short, stable, and not the path itself. */
+export function databaseTag(dbFile: string): string {
+  return createHash('sha256').update(`${hostname()}:${resolve(dbFile)}`).digest('hex').slice(0, 16);
+}
 
 export interface ClusterIdentity {
   dagId: string;
@@ -17,6 +27,8 @@ export interface ClusterIdentity {
   taskId: string;
   /** cluster.create's `name`. */
   name?: string;
+  /** The database's orch:db tag. */
+  db?: string;
 }
 
 /** `orch-<name>-<dag>-<run>`: one cluster per run, so the name alone finds a create that crashed. */
@@ -34,6 +46,7 @@ export function runJobFlowRequest(s: EmrSettings, id: ClusterIdentity): RunJobFl
     { Key: TAG_DAG, Value: tagValue(id.dagId) },
     { Key: TAG_RUN, Value: tagValue(id.runId) },
     { Key: TAG_TASK, Value: tagValue(id.taskId) },
+    ...(id.db ? [{ Key: TAG_DB, Value: id.db }] : []),
   ];
   const fleets = s.instanceFleets;
   const idle = s.idleTimeout === undefined ? 3600 : durationMs(s.idleTimeout) / 1000;
