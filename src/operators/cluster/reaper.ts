@@ -38,7 +38,8 @@ export async function reapClusters(store: Store, logger: Logger, backends?: Back
   try {
     await reapEmr(store, logger);
   } catch (err) {
-    logger.warn({ err }, `could not check for leftover EMR clusters: ${(err as Error).message}`);
+    // The message says what to fix (region, credentials); the next round tries again.
+    logger.warn(`could not check for leftover EMR clusters: ${(err as Error).message}`);
   }
   try {
     await reapLivyLeftovers(store, logger, backends ?? backendsFrom(loadConfig()));
@@ -50,7 +51,8 @@ export async function reapClusters(store: Store, logger: Logger, backends?: Back
 
 /** How often a scheduler on the emr backend sweeps the account for orch clusters whose run is over. */
 const EMR_SWEEP_MS = 10 * 60_000;
-let lastEmrSweep = 0;
+// The first sweep comes a period after start: `orch run` never waits on one before its run.
+let lastEmrSweep = Date.now();
 
 /**
  * EMR clusters this database recorded for finished runs are checked on every round; where

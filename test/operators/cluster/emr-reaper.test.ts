@@ -4,7 +4,7 @@
  * listed with the reason it was left alone. EMR is scripted with aws-sdk-client-mock.
  */
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EmrApi } from '../../../src/integrations/emr/index.ts';
 import { reapEmrClusters, reapEmrOfFinishedRuns } from '../../../src/operators/cluster/emr/reaper.ts';
 import { reapClusters } from '../../../src/operators/cluster/reaper.ts';
@@ -158,13 +158,16 @@ describe('the scheduler’s housekeeping', () => {
     expect(readFakeEmr(fake).calls.length).toBe(before);
   });
 
-  it('on the emr backend, sweeps the account for orch clusters whose run is unknown here', async () => {
+  it('on the emr backend, sweeps the account every 10 minutes for orch clusters whose run is unknown here', async () => {
     const id = await clusterFor('manual__elsewhere', 2 * HOUR);
+    // Not in the first minutes of a process (an `orch run` never waits on a sweep): ten minutes on.
+    vi.useFakeTimers({ now: Date.now() + 11 * 60_000, toFake: ['Date'] });
     const saved = { backend: process.env.ORCH_BACKEND, region: process.env.AWS_REGION };
     Object.assign(process.env, { ORCH_BACKEND: 'emr', AWS_REGION: 'us-east-1' });
     try {
       await reapClusters(store, silentLogger);
     } finally {
+      vi.useRealTimers();
       for (const [k, v] of [['ORCH_BACKEND', saved.backend], ['AWS_REGION', saved.region]] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
