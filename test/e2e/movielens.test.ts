@@ -66,6 +66,10 @@ describe('orch run transform_movielens (embedded backend, the committed sample)'
     expect(printed?.sort()).toEqual(DATASETS.map((d) => join(ws.out, d)).sort());
   });
 
+  it('prints nothing on stderr: no warning from a library it does not use (the AWS SDK loads for EMR only)', () => {
+    expect(result.stderr).toBe('');
+  });
+
   it('writes one Parquet directory per dataset, and nothing else (no staging left)', () => {
     expect(listed(ws.out)).toEqual([...DATASETS].sort());
     for (const d of DATASETS) expect(readdirSync(join(ws.out, d)).every((f) => f.endsWith('.parquet')), d).toBe(true);

@@ -11,10 +11,14 @@ import { withPathLock } from '../../../src/operators/cluster/path-lock.ts';
 
 const [mode, target, label, count] = process.argv.slice(2);
 if (mode === 'hold') {
-  await withPathLock(target!, async () => {
+  await withPathLock(target!, () => {
     process.stdout.write('holding\n');
-    // Until killed: the interval keeps the process (and so its lock) alive.
-    await new Promise(() => setInterval(() => undefined, 60_000));
+    // Until killed: the interval keeps the process alive, and the global keeps the promise —
+    // and through it withPathLock's frame and its open lock — from being garbage-collected
+    // (Node 22 collects a promise nothing refers to, and the lock's connection with it).
+    const forever = new Promise<void>(() => setInterval(() => undefined, 60_000));
+    (globalThis as { heldLock?: Promise<void> }).heldLock = forever;
+    return forever;
   });
 } else {
   for (let i = 0; i < Number(count); i++) {
