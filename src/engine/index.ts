@@ -16,8 +16,10 @@ import { EngineStartError } from './errors.ts';
 import { IdleWatch, idleTimeoutMs } from './idle.ts';
 import { resolveMemoryLimit } from './memory.ts';
 import { createEngineServer } from './server.ts';
+import { EngineAuthError, isLoopbackHost, requireAuthBeyondLoopback, resolveEngineAuth, type AuthSources, type EngineAuth } from './auth.ts';
 
 export { EngineStartError } from './errors.ts';
+export { EngineAuthError, resolveEngineAuth, type AuthSources, type EngineAuth } from './auth.ts';
 
 export interface EngineOptions {
   /** TCP port; 0 (the default) picks a free one. */
@@ -28,8 +30,10 @@ export interface EngineOptions {
   maxSessions?: number;
   /** DuckDB `memory_limit`, e.g. `2GB`, or a share of the machine's memory, e.g. `25%`; half of it when unset. */
   memoryLimit?: string;
-  /** Reject POST/DELETE without `X-Requested-By`, as Livy with CSRF protection does. */
+  /** Reject POST/DELETE without `X-Requested-By`, as Livy with CSRF protection does (always on beyond loopback). */
   csrf?: boolean;
+  /** Who may call it (a token, or basic credentials); required to listen beyond loopback. */
+  auth?: EngineAuth;
   /** The engine's own folder; DuckDB spills to `<home>/tmp`. Default `$ORCH_HOME/engine`. */
   home?: string;
   /** Lines kept per stream in each session log (Livy's `livy.spark.logs.size`, 200). */
@@ -49,6 +53,7 @@ export interface RunningEngine {
 
 /** Start the engine and resolve once it listens. */
 export async function startEngine(options: EngineOptions = {}): Promise<RunningEngine> {
+  requireAuthBeyondLoopback(options.host ?? '127.0.0.1', options.auth);
   const home = resolve(options.home ?? join(process.env.ORCH_HOME ?? '.orch', 'engine'));
   const maxSessions = options.maxSessions ?? DEFAULT_SETTINGS.maxSessions;
   if (!Number.isInteger(maxSessions) || maxSessions < 1) throw new EngineStartError(`--max-sessions must be a positive integer, got ${maxSessions}`);
@@ -83,8 +88,9 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   });
   const label = typeof options.idleTimeout === 'number' ? `${options.idleTimeout} ms` : String(options.idleTimeout);
   const watch = idleMs > 0 ? new IdleWatch(idleMs, () => engine.hasWork(), label) : undefined;
-  const app = createEngineServer(engine, { csrf: options.csrf ?? false, activity: watch });
   const host = options.host ?? '127.0.0.1';
+  // Beyond this machine, a browser page could be made to post to it too: CSRF protection is on.
+  const app = createEngineServer(engine, { csrf: (options.csrf ?? false) || !isLoopbackHost(host), auth: options.auth, activity: watch });
   try {
     await app.listen({ port: options.port ?? 0, host });
   } catch (error) {
@@ -122,17 +128,19 @@ export interface EngineCommandIO {
  * the exit code.
  */
 export async function runEngineCommand(
-  options: EngineOptions,
+  options: EngineOptions & { authFrom?: AuthSources },
   io: EngineCommandIO = { stdout: process.stdout, stderr: process.stderr, signals: process },
 ): Promise<number> {
   let engine: RunningEngine;
   try {
-    engine = await startEngine(options);
+    const { authFrom, ...rest } = options;
+    engine = await startEngine({ ...rest, auth: rest.auth ?? resolveEngineAuth(authFrom ?? {}) });
   } catch (error) {
     // One line with the stable code, as every orch command reports its errors.
     const code = (error as { code?: unknown }).code;
     io.stderr.write(`error ${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}\n`);
-    return 1;
+    // Asking for a public engine without auth is bad input, like a bad flag.
+    return error instanceof EngineAuthError ? 2 : 1;
   }
   // Handlers first, then the line: whoever reads the line may signal us at once.
   const stop = new Promise<string>((resolveStop) => {

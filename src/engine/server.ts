@@ -5,6 +5,7 @@
  */
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { authGuard, type EngineAuth } from './auth.ts';
 import type { Engine } from './engine.ts';
 import { bareError, jettyErrorPage, LivyReplyError } from './http-errors.ts';
 import { batchRoutes } from './routes/batches.ts';
@@ -16,6 +17,8 @@ import { versionRoutes } from './routes/version.ts';
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface ServerOptions {
+  /** Who may call it; every route but GET /version answers 401 to anyone else. */
+  auth?: EngineAuth;
   /** Livy's `livy.server.csrf-protection.enabled`: POST/DELETE need `X-Requested-By`. */
   csrf: boolean;
   /** Told of every request's start and end (the idle timeout counts requests as activity). */
@@ -47,6 +50,7 @@ export function createEngineServer(engine: Engine, options: ServerOptions): Fast
       reply.raw.once('close', () => activity.requestEnded());
     });
   }
+  if (options.auth) app.addHook('onRequest', authGuard(options.auth));
   if (options.csrf) app.addHook('onRequest', csrfGuard);
   app.setErrorHandler(replyWithLivyError);
   app.setNotFoundHandler((request, reply) => {

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { DbView, killAll, orch, orchOk, spawnOrch, waitFor, type OrchProcess } from '../helpers/cli.ts';
 import { workspace, type Workspace } from '../helpers/dags.ts';
+import { engineAuthHeaders } from '../../src/operators/cluster/embedded.ts';
 import { SAMPLE, SDK_OPERATORS, STATEMENTS, duckdb, enginePids, killEngines, listed, parquet, processRunning, queryDb, readCsv, xcomOf } from '../helpers/movielens.ts';
 
 /** `count(*) … WHERE hash(range) % 7 < 7` over this many rows: several seconds of DuckDB on 2 cores, and the count is exact. */
@@ -81,15 +82,15 @@ async function whileSlowTransformRuns(proc: OrchProcess) {
     60_000,
     () => `tasks: ${JSON.stringify(db.tasks('crash_movielens'))}\nstdout:\n${proc.stdout}\nstderr:\n${proc.stderr}`,
   );
-  const { pid, livyUrl } = xcomOf<{ pid: number; livyUrl: string }>(ws.db, runId, 'create_cluster')!;
+  const { pid, livyUrl, tokenFile } = xcomOf<{ pid: number; livyUrl: string; tokenFile: string }>(ws.db, runId, 'create_cluster')!;
   const [, statementId, sessionId] = /submitted statement (\d+) to session (\d+)/.exec(logOf(runId, 'transform_slow'))!;
-  return { runId, pid, livyUrl, sessionId: Number(sessionId), statementId: Number(statementId) };
+  return { runId, pid, engine: { url: livyUrl, tokenFile }, sessionId: Number(sessionId), statementId: Number(statementId) };
 }
 
 /** What a process that stopped driving the run mid-statement must leave: the engine up, the statement not cancelled, the try open. */
 async function expectLeftForTheNextOwner(at: Awaited<ReturnType<typeof whileSlowTransformRuns>>) {
   expect(processRunning(at.pid)).toBe(true);
-  expect(['waiting', 'running', 'available']).toContain(await statementState(at.livyUrl, at.sessionId, at.statementId));
+  expect(['waiting', 'running', 'available']).toContain(await statementState(at.engine, at.sessionId, at.statementId));
   expect(db.tasks('crash_movielens', at.runId)).toMatchObject({ transform_slow: { state: 'running', tryNumber: 1 }, terminate_cluster: { state: 'none' } });
 }
 
@@ -114,8 +115,12 @@ async function expectFinishedWithoutResubmitting(runId: string) {
 }
 
 /** The state of a statement, straight from the engine. */
-async function statementState(livyUrl: string, sessionId: number, statementId: number): Promise<string> {
-  const response = await fetch(`${livyUrl}/sessions/${sessionId}/statements/${statementId}`, { signal: AbortSignal.timeout(10_000) });
+/** A statement's state on the run's engine, asked with the engine's token as orch does. */
+async function statementState(engine: { url: string; tokenFile: string }, sessionId: number, statementId: number): Promise<string> {
+  const response = await fetch(`${engine.url}/sessions/${sessionId}/statements/${statementId}`, {
+    headers: engineAuthHeaders({ tokenFile: engine.tokenFile }),
+    signal: AbortSignal.timeout(10_000),
+  });
   return ((await response.json()) as { state: string }).state;
 }
 
@@ -168,10 +173,10 @@ describe('orch run killed with SIGKILL during the transforms', () => {
   });
 
   it('publishes the output of a statement that finished while no orch was running', async () => {
-    const { runId, livyUrl, sessionId, statementId } = await crashDuringSlowTransform();
+    const { runId, engine, sessionId, statementId } = await crashDuringSlowTransform();
     const deadline = Date.now() + 120_000;
     let state: string;
-    while (['waiting', 'running'].includes((state = await statementState(livyUrl, sessionId, statementId)))) {
+    while (['waiting', 'running'].includes((state = await statementState(engine, sessionId, statementId)))) {
       if (Date.now() > deadline) throw new Error(`statement ${statementId} of session ${sessionId} did not finish within 120 s`);
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -4,7 +4,7 @@
  * with the CSV text parsed independently. Then the same DAG on the livy backend against an
  * `orch engine` started by hand.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, orch, type CliResult } from '../helpers/cli.ts';
@@ -167,5 +167,33 @@ describe('orch run transform_movielens --backend livy, against an orch engine st
     expect(engine.proc.child.exitCode).toBeNull();
     expect(processRunning(engine.proc.child.pid!)).toBe(true);
     expect(await livySessions(engine.url)).toMatchObject({ total: 0, sessions: [] });
+  });
+});
+
+describe('orch run transform_movielens --backend livy, against an orch engine that requires a token', () => {
+  const ws = repoWorkspace();
+  const tokenFile = join(ws.out, '..', 'engine-token');
+
+  afterEach(async () => {
+    await killAll();
+  });
+
+  afterAll(() => ws.cleanup());
+
+  it('runs with ORCH_LIVY_TOKEN, and without it fails naming the 401', async () => {
+    const token = 'b'.repeat(40);
+    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    const engine = await engineByHand(ws, ['--token-file', tokenFile]);
+    const run = (env: Record<string, string>) =>
+      orch(ws, ['run', 'transform_movielens', '--backend', 'livy', '--conf', JSON.stringify({ output: ws.out })], { timeoutMs: 120_000, env: { ORCH_LIVY_URL: engine.url, ...env } });
+
+    const denied = await run({});
+    expect(denied.code).not.toBe(0);
+    expect(denied.stdout).toMatch(/answered 401: authentication required/);
+
+    const r = await run({ ORCH_LIVY_TOKEN: token });
+    if (r.code !== 0) throw new Error(`orch run --backend livy exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+    expect(listed(ws.out)).toEqual([...DATASETS].sort());
+    expect(await livySessions(engine.url, { authorization: `Bearer ${token}` })).toMatchObject({ total: 0, sessions: [] });
   });
 });

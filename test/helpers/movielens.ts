@@ -150,17 +150,17 @@ export function killEngines(dbFile: string): void {
   }
 }
 
-/** Start `orch engine --port 0` by hand, as a user would, and return its URL once it listens. */
-export async function engineByHand(ws: Workspace): Promise<{ url: string; proc: OrchProcess }> {
-  const proc = spawnOrch(ws, ['engine', '--port', '0']);
+/** Start `orch engine --port 0` by hand, as a user would (with `args`, e.g. --token-file), and return its URL once it listens. */
+export async function engineByHand(ws: Workspace, args: string[] = []): Promise<{ url: string; proc: OrchProcess }> {
+  const proc = spawnOrch(ws, ['engine', '--port', '0', ...args]);
   const listening = /orch engine listening on (http:\/\/\S+)/;
   await proc.waitForOutput(listening, 'the engine to listen');
   return { url: listening.exec(proc.stdout + proc.stderr)![1]!, proc };
 }
 
 /** GET /sessions on a Livy server: how many sessions it has open. */
-export async function livySessions(url: string): Promise<{ total: number; sessions: { id: number; name: string | null; state: string }[] }> {
-  const response = await fetch(`${url}/sessions`, { signal: AbortSignal.timeout(10_000) });
+export async function livySessions(url: string, headers: Record<string, string> = {}): Promise<{ total: number; sessions: { id: number; name: string | null; state: string }[] }> {
+  const response = await fetch(`${url}/sessions`, { headers, signal: AbortSignal.timeout(10_000) });
   if (!response.ok) throw new Error(`GET ${url}/sessions: ${response.status} ${await response.text()}`);
   return (await response.json()) as never;
 }

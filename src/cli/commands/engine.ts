@@ -16,11 +16,15 @@ export function registerEngineCommand(program: Command): void {
     .option('--idle-timeout <duration>', "stop after this long with no open session, no running batch and no HTTP request, e.g. '30m'; off by default", idleTimeout)
     .option('--csrf', 'reject POST/DELETE without X-Requested-By, as Livy with CSRF protection does')
     .option('--home <dir>', "the engine's own folder (spill files); default $ORCH_HOME/engine")
+    .option('--token-file <file>', 'require this bearer token (the file holds it; or ORCH_ENGINE_TOKEN); needed beyond 127.0.0.1 unless basic auth is set')
+    .option('--auth-user <name>', 'require HTTP basic auth as this user (or ORCH_ENGINE_USER), with --auth-password-file')
+    .option('--auth-password-file <file>', 'the basic-auth password, in a file (or ORCH_ENGINE_PASSWORD)')
     .action(
-      action(async (opts: { port: number; host: string; maxSessions?: number; memoryLimit?: string; idleTimeout?: string; csrf?: boolean; home?: string }) => {
+      action(async (opts: { port: number; host: string; maxSessions?: number; memoryLimit?: string; idleTimeout?: string; csrf?: boolean; home?: string; tokenFile?: string; authUser?: string; authPasswordFile?: string }) => {
         // Loaded here so other commands do not pay for DuckDB at startup.
         const { runEngineCommand } = await import('../../engine/index.ts');
-        return runEngineCommand(opts);
+        const { tokenFile, authUser, authPasswordFile, ...rest } = opts;
+        return runEngineCommand({ ...rest, authFrom: { tokenFile, authUser, authPasswordFile } });
       }),
     );
 }

@@ -49,6 +49,7 @@ export function backendsFrom(config: OrchConfig, env: NodeJS.ProcessEnv = proces
           url: env.ORCH_LIVY_URL ?? fromFile.url,
           headers: fromFile.headers,
           auth: user ? { username: user, password: env.ORCH_LIVY_PASSWORD ?? '' } : fromFile.auth,
+          token: env.ORCH_LIVY_TOKEN ?? fromFile.token,
         });
       }
       case 'emr':

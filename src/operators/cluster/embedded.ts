@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OrchError, isDetached } from '../../errors.ts';
@@ -50,8 +50,11 @@ export class EmbeddedBackend implements ClusterBackend {
     const dir = join(this.home, 'engines', clusterId);
     mkdirSync(dir, { recursive: true });
     const logFile = join(dir, 'engine.log');
+    // A token only this user can read: another local user cannot drive the engine by guessing its port.
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, randomBytes(32).toString('hex'), { mode: 0o600 });
     const out = openSync(logFile, 'a');
-    const args = [ORCH_BIN, 'engine', '--port', '0', '--home', dir];
+    const args = [ORCH_BIN, 'engine', '--port', '0', '--home', dir, '--token-file', tokenFile];
     if (options.embedded?.memoryLimit) args.push('--memory-limit', options.embedded.memoryLimit);
     if (options.embedded?.maxSessions) args.push('--max-sessions', String(options.embedded.maxSessions));
     // An engine outlives a crashed orch so the run can resume against it; if it never does, this stops it.
@@ -63,7 +66,7 @@ export class EmbeddedBackend implements ClusterBackend {
     child.unref();
     const pid = child.pid;
     if (!pid) throw new EngineStartFailedError('the process could not be spawned', logFile);
-    ctx.handles.record({ kind: 'cluster', externalId: clusterId, data: { backend: this.name, pid, logFile } });
+    ctx.handles.record({ kind: 'cluster', externalId: clusterId, data: { backend: this.name, pid, logFile, tokenFile } });
     ctx.log.info(`started orch engine (pid ${pid}); log: ${logFile}`);
     let url: string;
     try {
@@ -77,9 +80,9 @@ export class EmbeddedBackend implements ClusterBackend {
       }
       throw err;
     }
-    ctx.handles.record({ kind: 'cluster', externalId: clusterId, url, data: { backend: this.name, pid, logFile } });
+    ctx.handles.record({ kind: 'cluster', externalId: clusterId, url, data: { backend: this.name, pid, logFile, tokenFile } });
     ctx.log.info(`embedded engine listening on ${url}`);
-    return { backend: this.name, clusterId, livyUrl: url, localFiles: true, pid, logFile };
+    return { backend: this.name, clusterId, livyUrl: url, localFiles: true, pid, logFile, tokenFile };
   }
 
   async reattach(ctx: TaskContext): Promise<ClusterInfo | undefined> {
@@ -89,7 +92,8 @@ export class EmbeddedBackend implements ClusterBackend {
       if (!isLiveEngine(pid)) continue;
       const url = h.url ?? (await this.readUrl(pid, logFile, ctx.signal));
       ctx.log.info(`reattached to the embedded engine started by try ${h.tryNumber} (pid ${pid}, ${url})`);
-      return { backend: this.name, clusterId: h.externalId, livyUrl: url, localFiles: true, pid, logFile };
+      const tokenFile = typeof h.data?.tokenFile === 'string' ? h.data.tokenFile : undefined;
+      return { backend: this.name, clusterId: h.externalId, livyUrl: url, localFiles: true, pid, logFile, tokenFile };
     }
     return undefined;
   }
@@ -127,7 +131,7 @@ export class EmbeddedBackend implements ClusterBackend {
   }
 
   livyOptions(info: ClusterInfo) {
-    return { url: info.livyUrl };
+    return { url: info.livyUrl, headers: engineAuthHeaders(info) };
   }
 
   planCreate(ctx: TaskContext, options: ClusterCreateOptions): TaskPlan & { result: ClusterInfo } {
@@ -159,6 +163,16 @@ export class EmbeddedBackend implements ClusterBackend {
       if (signal.aborted) throw signal.reason;
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+}
+
+/** The engine's token (read from its file, never stored in the database) as a request header. */
+export function engineAuthHeaders(info: Record<string, unknown>): Record<string, string> | undefined {
+  if (typeof info.tokenFile !== 'string') return undefined;
+  try {
+    return { authorization: `Bearer ${readFileSync(info.tokenFile, 'utf8').trim()}` };
+  } catch {
+    return undefined; // The engine's folder is gone: so is the engine, and the request says so.
   }
 }
 

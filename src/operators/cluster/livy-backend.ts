@@ -15,6 +15,8 @@ export interface LivyBackendSettings {
   url?: string;
   headers?: Record<string, string>;
   auth?: { username: string; password: string };
+  /** A bearer token (an `orch engine --token-file`, a gateway in front of Livy); ORCH_LIVY_TOKEN overrides it. */
+  token?: string;
 }
 
 export class LivyUrlMissingError extends OrchError {
@@ -117,6 +119,7 @@ export class LivyBackend implements ClusterBackend {
   }
 
   livyOptions(info: ClusterInfo): LivyClientOptions {
-    return { url: info.livyUrl, headers: this.settings.headers, auth: this.settings.auth };
+    const bearer: Record<string, string> = this.settings.token ? { authorization: `Bearer ${this.settings.token}` } : {};
+    return { url: info.livyUrl, headers: { ...this.settings.headers, ...bearer }, auth: this.settings.auth };
   }
 }

@@ -36,7 +36,7 @@ export function settledLeftover(h: Leftover): 'no-url' | 'engine-exited' | 'unna
 
 /** A client for the Livy a leftover lives on, with its backend's settings (headers, auth). */
 export function leftoverClient(backends: Backends, h: Leftover, options: { timeoutMs?: number; retry?: { retries: number } } = {}): LivyClient {
-  const info = { backend: String(h.data?.backend ?? 'livy'), clusterId: h.url!, livyUrl: h.url! };
+  const info = { backend: String(h.data?.backend ?? 'livy'), clusterId: h.url!, livyUrl: h.url!, tokenFile: h.data?.tokenFile };
   return new LivyClient({ ...backends.of(info).livyOptions(info), ...options });
 }
 

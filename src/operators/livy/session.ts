@@ -57,7 +57,13 @@ export const markerOf = (ctx: TaskContext) => `${ctx.dagId}/${ctx.runId}/${ctx.t
 
 /** What a handle of this cluster records besides the name: the backend, and an embedded engine's pid (the reaper checks it). */
 export function handleData(info: ClusterInfo, name: string): Record<string, unknown> {
-  return { name, backend: info.backend, ...(info.backend === 'embedded' && info.pid ? { enginePid: info.pid } : {}) };
+  return {
+    name,
+    backend: info.backend,
+    ...(info.backend === 'embedded' && info.pid ? { enginePid: info.pid } : {}),
+    // Where the engine's token is (not the token): the reaper needs it to delete a leftover.
+    ...(typeof info.tokenFile === 'string' ? { tokenFile: info.tokenFile } : {}),
+  };
 }
 
 /** Store the session handle with `patch` merged into its data (durably, at once). */

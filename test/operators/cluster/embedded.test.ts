@@ -3,7 +3,7 @@
  * its orch process on purpose (a crashed run resumes against it), so one whose run is never
  * resumed must not run forever. `orch tasks test … create_cluster` leaves exactly such an engine.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { orch, orchOk, waitFor, PATIENCE_MS } from '../../helpers/cli.ts';
@@ -45,14 +45,28 @@ function writeClusterDag(options: string): void {
 }
 
 /** Run create_cluster alone; the engine it starts is left running. Returns its pid and log file. */
-async function createClusterAlone(): Promise<{ pid: number; logFile: string }> {
+async function createClusterAlone(): Promise<{ pid: number; logFile: string; livyUrl: string; tokenFile: string }> {
   const r = await orchOk(ws, ['tasks', 'test', 'cluster_dag', 'create_cluster']);
-  return JSON.parse(/^return value: (.*)$/m.exec(r.stdout)![1]!) as { pid: number; logFile: string };
+  return JSON.parse(/^return value: (.*)$/m.exec(r.stdout)![1]!) as { pid: number; logFile: string; livyUrl: string; tokenFile: string };
 }
 
 const commandLine = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
 
 describe('an engine the embedded backend started', () => {
+  it('answers only requests that carry its token, kept in a file only this user can read', async () => {
+    writeClusterDag(`embedded: { idleTimeout: '5m' }`);
+    const { pid, livyUrl, tokenFile } = await createClusterAlone();
+    const token = readFileSync(tokenFile, 'utf8').trim();
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    // The token is not on the command line, where any local user can read it.
+    expect(commandLine(pid).join(' ')).not.toContain(token);
+    const get = (headers: Record<string, string> = {}) => fetch(`${livyUrl}/sessions`, { headers, signal: AbortSignal.timeout(10_000) });
+    expect((await get()).status).toBe(401);
+    expect((await get({ authorization: 'Bearer 0000' })).status).toBe(401);
+    expect((await get({ authorization: `Bearer ${token}` })).status).toBe(200);
+  });
+
   it('stops by itself after embedded.idleTimeout with nothing to do, saying why in its log', async () => {
     writeClusterDag(`embedded: { idleTimeout: '1s' }`);
     const { pid, logFile } = await createClusterAlone();
