@@ -7,8 +7,9 @@ const USAGE =
   'usage: engine [--port N] [--host 127.0.0.1] [--max-sessions N] [--memory-limit SIZE|N%] [--idle-timeout DURATION] [--csrf] [--home DIR] [--token-file FILE] [--auth-user NAME --auth-password-file FILE]';
 
 /** Parse the engine's flags; throws with the usage line on anything unknown. */
-export function parseEngineArgs(argv: readonly string[]): EngineOptions & { authFrom: AuthSources } {
-  const options: EngineOptions & { authFrom: AuthSources } = { authFrom: {} };
+export function parseEngineArgs(argv: readonly string[]): EngineOptions & { authFrom?: AuthSources } {
+  const options: EngineOptions & { authFrom?: AuthSources } = {};
+  const auth = (): AuthSources => (options.authFrom ??= {});
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value\n${USAGE}`);
@@ -36,9 +37,9 @@ export function parseEngineArgs(argv: readonly string[]): EngineOptions & { auth
       case '--idle-timeout': options.idleTimeout = duration(value(i++, flag)); break;
       case '--home': options.home = value(i++, flag); break;
       case '--csrf': options.csrf = true; break;
-      case '--token-file': options.authFrom.tokenFile = value(i++, flag); break;
-      case '--auth-user': options.authFrom.authUser = value(i++, flag); break;
-      case '--auth-password-file': options.authFrom.authPasswordFile = value(i++, flag); break;
+      case '--token-file': auth().tokenFile = value(i++, flag); break;
+      case '--auth-user': auth().authUser = value(i++, flag); break;
+      case '--auth-password-file': auth().authPasswordFile = value(i++, flag); break;
       default: throw new Error(`unknown option '${flag}'\n${USAGE}`);
     }
   }

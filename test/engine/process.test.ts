@@ -72,10 +72,11 @@ describe('runEngineCommand', () => {
 });
 
 describe('engine flags', () => {
-  it('parse --port, --host, --max-sessions, --memory-limit, --csrf and --home', () => {
+  it('parse --port, --host, --max-sessions, --memory-limit, --csrf, --home and where the auth secrets are', () => {
     expect(parseEngineArgs(['--port', '8998', '--host', '0.0.0.0', '--max-sessions', '4', '--memory-limit', '2GB', '--csrf', '--home', '/x'])).toEqual({
       port: 8998, host: '0.0.0.0', maxSessions: 4, memoryLimit: '2GB', csrf: true, home: '/x',
     });
+    expect(parseEngineArgs(['--token-file', '/t', '--auth-user', 'etl', '--auth-password-file', '/p']).authFrom).toEqual({ tokenFile: '/t', authUser: 'etl', authPasswordFile: '/p' });
   });
 
   it('refuse a missing or non-numeric value', () => {
