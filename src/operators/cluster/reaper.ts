@@ -5,9 +5,9 @@
  * sessions and batches that ended tries left open are deleted too (livy/leftovers.ts).
  */
 import pLimit from 'p-limit';
-import { loadConfig } from '../../core/config.ts';
+import { loadConfig, type OrchConfig } from '../../core/config.ts';
 import type { Logger } from '../../core/logging.ts';
-import type { Store } from '../../store/index.ts';
+import type { ExternalHandleRow, Store } from '../../store/index.ts';
 import { reapLivyLeftovers } from '../livy/leftovers.ts';
 import { backendsFrom, type Backends } from './backends.ts';
 import { isLiveEngine, stopEngine } from './process.ts';
@@ -21,8 +21,11 @@ export async function reapClusters(store: Store, logger: Logger, backends?: Back
   let stopped = 0;
   // Each stop may wait out a 10 s grace: several at once, so a pile of leftovers is quick.
   const limit = pLimit(4);
+  const open = store.handles.openOfFinishedRuns('cluster');
+  // One read of the config per round, for the EMR and Livy checks below.
+  const config = loadConfig();
   await Promise.all(
-    store.handles.openOfFinishedRuns('cluster').map((h) =>
+    open.map((h) =>
       limit(async () => {
         const pid = Number(h.data?.pid);
         if (h.data?.backend === 'embedded' && isLiveEngine(pid)) {
@@ -36,13 +39,13 @@ export async function reapClusters(store: Store, logger: Logger, backends?: Back
     ),
   );
   try {
-    await reapEmr(store, logger);
+    await reapEmr(store, logger, config, open.filter((h) => h.data?.backend === 'emr'));
   } catch (err) {
     // The message says what to fix (region, credentials); the next round tries again.
     logger.warn(`could not check for leftover EMR clusters: ${(err as Error).message}`);
   }
   try {
-    await reapLivyLeftovers(store, logger, backends ?? backendsFrom(loadConfig()));
+    await reapLivyLeftovers(store, logger, backends ?? backendsFrom(config));
   } catch (err) {
     logger.warn({ err }, `could not reap leftover Livy sessions and batches: ${(err as Error).message}`);
   }
@@ -59,15 +62,13 @@ let lastEmrSweep = Date.now();
  * the emr backend is in use, the whole account is swept every 10 minutes for orch clusters
  * whose run is over or unknown here. The AWS SDK is loaded only when either has work.
  */
-async function reapEmr(store: Store, logger: Logger): Promise<void> {
-  const config = loadConfig();
+async function reapEmr(store: Store, logger: Logger, config: OrchConfig, recorded: ExternalHandleRow[]): Promise<void> {
   const settings = (config.backends.emr ?? {}) as { region?: string; endpoint?: string };
   const sweep = (process.env.ORCH_BACKEND ?? config.backend) === 'emr' && Date.now() - lastEmrSweep >= EMR_SWEEP_MS;
-  const recorded = store.handles.openOfFinishedRuns('cluster').some((h) => h.data?.backend === 'emr');
-  if (!sweep && !recorded) return;
+  if (!sweep && !recorded.length) return;
   const [{ reapEmrClusters, reapEmrOfFinishedRuns }, { databaseTag }] = await Promise.all([import('./emr/reaper.ts'), import('./emr/request.ts')]);
   const options = { region: settings.region, endpoint: settings.endpoint, dbTag: databaseTag(config.dbFile) };
-  const decisions = recorded ? await reapEmrOfFinishedRuns(store, options) : [];
+  const decisions = recorded.length ? await reapEmrOfFinishedRuns(store, options, recorded) : [];
   if (sweep) {
     lastEmrSweep = Date.now();
     decisions.push(...(await reapEmrClusters(store, options)));

@@ -80,7 +80,7 @@ export class EmrBackend implements ClusterBackend {
     const api = this.api(settings.region);
     try {
       // One cluster per run: a retried create, or one resumed after a crash, takes the run's cluster if it is up.
-      const existing = await this.findRunCluster(ctx, api, options);
+      const existing = await this.findRunCluster(ctx, api, options, settings);
       if (existing) return existing;
       const request = compact(runJobFlowRequest(settings, { dagId: ctx.dagId, runId: ctx.runId, taskId: ctx.taskId, name: options.name, db: this.dbTag }));
       ctx.log.info(`creating EMR cluster ${request.Name} (${settings.releaseLabel}; ${settings.applications.join(', ')})`);
@@ -105,7 +105,7 @@ export class EmrBackend implements ClusterBackend {
     const settings = this.settingsFor(ctx, options);
     const api = this.api(settings.region);
     try {
-      return await this.findRunCluster(ctx, api, options);
+      return await this.findRunCluster(ctx, api, options, settings);
     } finally {
       api.close();
     }
@@ -211,8 +211,7 @@ export class EmrBackend implements ClusterBackend {
   }
 
   /** The running cluster of this run: one a try recorded, or else one EMR has by the run's name and tags. */
-  private async findRunCluster(ctx: TaskContext, api: EmrApi, options: ClusterCreateOptions): Promise<ClusterInfo | undefined> {
-    const settings = this.settingsFor(ctx, options);
+  private async findRunCluster(ctx: TaskContext, api: EmrApi, options: ClusterCreateOptions, settings: EmrSettings): Promise<ClusterInfo | undefined> {
     const name = clusterName({ dagId: ctx.dagId, runId: ctx.runId, taskId: ctx.taskId, name: options.name });
     const recorded = ctx.handles.list('cluster').map((h) => h.externalId);
     let candidates = recorded;

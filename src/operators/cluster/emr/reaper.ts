@@ -46,21 +46,7 @@ export async function reapEmrClusters(store: Store, options: EmrReapOptions = {}
       const cluster = await api.describeCluster(summary.Id!);
       const decision = decide(store, cluster, now, grace, options.dbTag);
       if (!decision) continue;
-      if (decision.action === 'would terminate' && !options.dryRun) {
-        if (cluster.TerminationProtected) {
-          decision.action = 'failed';
-          decision.reason += `; but termination protection is on: aws emr modify-cluster-attributes --cluster-id ${decision.clusterId} --no-termination-protected`;
-        } else {
-          try {
-            await api.terminate([decision.clusterId]);
-            decision.action = 'terminated';
-            releaseHandles(store, decision, now);
-          } catch (err) {
-            decision.action = 'failed';
-            decision.reason += `; TerminateJobFlows failed: ${(err as Error).message}`;
-          }
-        }
-      }
+      if (decision.action === 'would terminate' && !options.dryRun) await terminate(api, store, cluster, decision, now);
       decisions.push(decision);
     }
   } finally {
@@ -73,8 +59,11 @@ export async function reapEmrClusters(store: Store, options: EmrReapOptions = {}
  * The scheduler's round: only clusters this database recorded for runs that have finished
  * (no AWS call at all when there are none). An ended cluster just has its handle released.
  */
-export async function reapEmrOfFinishedRuns(store: Store, options: EmrReapOptions = {}): Promise<ReapDecision[]> {
-  const handles = store.handles.openOfFinishedRuns('cluster').filter((h) => h.data?.backend === 'emr');
+export async function reapEmrOfFinishedRuns(
+  store: Store,
+  options: EmrReapOptions = {},
+  handles = store.handles.openOfFinishedRuns('cluster').filter((h) => h.data?.backend === 'emr'),
+): Promise<ReapDecision[]> {
   if (!handles.length) return [];
   const now = options.now ?? new Date();
   const decisions: ReapDecision[] = [];
@@ -90,12 +79,7 @@ export async function reapEmrOfFinishedRuns(store: Store, options: EmrReapOption
       const decision = decide(store, cluster, now, options.graceMs ?? DEFAULT_GRACE_MS, options.dbTag) ?? {
         clusterId: h.externalId, name: cluster.Name ?? '', state, dagId: h.dagId, runId: h.runId, action: 'would terminate' as const, reason: 'its run has finished',
       };
-      if (decision.action === 'would terminate' && !options.dryRun) {
-        await api.terminate([h.externalId]).then(
-          () => ((decision.action = 'terminated'), store.handles.releaseById(h.id, now.toISOString())),
-          (err: Error) => ((decision.action = 'failed'), (decision.reason += `; TerminateJobFlows failed: ${err.message}`)),
-        );
-      }
+      if (decision.action === 'would terminate' && !options.dryRun) await terminate(api, store, cluster, decision, now);
       decisions.push(decision);
     }
   } finally {
@@ -125,6 +109,23 @@ function decide(store: Store, cluster: Cluster, now: Date, grace: number, dbTag:
   const ended = run.endDate ? now.getTime() - Date.parse(run.endDate) : Infinity;
   if (ended < grace) return { ...base, action: 'kept', reason: `its run ended (${run.state}) ${minutes(ended)} ago; terminate_cluster may still be at work (grace ${minutes(grace)})` };
   return { ...base, action: 'would terminate', reason: `its run ended (${run.state}) ${run.endDate ? `${minutes(ended)} ago` : ''}`.trimEnd() };
+}
+
+/** Terminate a cluster the reaper decided on, and record the outcome in `decision`. */
+async function terminate(api: EmrApi, store: Store, cluster: Cluster, decision: ReapDecision, now: Date): Promise<void> {
+  if (cluster.TerminationProtected) {
+    decision.action = 'failed';
+    decision.reason += `; but termination protection is on: aws emr modify-cluster-attributes --cluster-id ${decision.clusterId} --no-termination-protected`;
+    return;
+  }
+  try {
+    await api.terminate([decision.clusterId]);
+    decision.action = 'terminated';
+    releaseHandles(store, decision, now);
+  } catch (err) {
+    decision.action = 'failed';
+    decision.reason += `; TerminateJobFlows failed: ${(err as Error).message}`;
+  }
 }
 
 function releaseHandles(store: Store, d: ReapDecision, now: Date): void {
